@@ -1,1 +1,8 @@
-return 0;
+using System.CommandLine;
+using EdgeSeg.Service.Cli;
+
+var root = new RootCommand("EdgeSeg: DeepLabV3 semantic segmentation of camera streams, per-class area statistics over MQTT");
+root.Subcommands.Add(RunCommand.Create());
+root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
+return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

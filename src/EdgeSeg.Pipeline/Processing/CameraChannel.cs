@@ -1,0 +1,65 @@
+using EdgeSeg.Pipeline.Statistics;
+
+namespace EdgeSeg.Pipeline.Processing;
+
+/// <summary>Turns a score map and its frame into refined labels (the CRF stage).</summary>
+public interface ILabelRefiner
+{
+    /// <summary>
+    /// Writes labels at width×height from <paramref name="scores"/> (C×h×w logits) guided by the BGR image.
+    /// </summary>
+    void Refine(ReadOnlySpan<float> scores, int classes, int scoreHeight, int scoreWidth, ReadOnlySpan<byte> imageBgr, int width, int height, Span<byte> labels);
+}
+
+/// <summary>An optional refiner with the time it may take per frame.</summary>
+public sealed record RefinementStage(ILabelRefiner Refiner, TimeSpan Budget);
+
+/// <summary>
+/// One camera as the inference loop sees it: its frame slot, capture worker, window accumulator and
+/// optional refinement, with the counters that are published about it.
+/// </summary>
+public sealed class CameraChannel : IDisposable
+{
+    private long _skips;
+    private long _failures;
+    private long _processed;
+
+    public CameraChannel(string name, FrameSlot slot, CaptureWorker worker, ClassAreaAccumulator accumulator, RefinementStage? refinement)
+    {
+        Name = name;
+        Slot = slot;
+        Worker = worker;
+        Accumulator = accumulator;
+        Refinement = refinement;
+    }
+
+    public string Name { get; }
+
+    public FrameSlot Slot { get; }
+
+    public CaptureWorker Worker { get; }
+
+    public ClassAreaAccumulator Accumulator { get; }
+
+    public RefinementStage? Refinement { get; }
+
+    /// <summary>Frames published unrefined because refinement would have run over its budget.</summary>
+    public long RefinementSkips => Interlocked.Read(ref _skips);
+
+    /// <summary>Frames that failed inference (logged and dropped).</summary>
+    public long Failures => Interlocked.Read(ref _failures);
+
+    /// <summary>Frames segmented.</summary>
+    public long Processed => Interlocked.Read(ref _processed);
+
+    /// <summary>Set when the last refinement ran over budget: the next frame is let through unrefined.</summary>
+    internal bool RefinementOverran { get; set; }
+
+    internal void CountSkip() => Interlocked.Increment(ref _skips);
+
+    internal void CountFailure() => Interlocked.Increment(ref _failures);
+
+    internal void CountProcessed() => Interlocked.Increment(ref _processed);
+
+    public void Dispose() => Worker.Dispose();
+}

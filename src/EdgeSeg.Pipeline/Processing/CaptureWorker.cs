@@ -1,0 +1,212 @@
+using System.Diagnostics;
+using EdgeSeg.Pipeline.Capture;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeSeg.Pipeline.Processing;
+
+/// <summary>What a capture worker is doing.</summary>
+public enum CaptureState
+{
+    Starting,
+    Streaming,
+    Reconnecting,
+    Finished,
+    Stopped,
+}
+
+/// <summary>
+/// Reads one camera on a thread of its own (sources block) and publishes into its <see cref="FrameSlot"/>.
+/// A source that fails is closed and reopened with exponential backoff, forever: a camera that drops
+/// and comes back needs no operator. Files and generators are paced to their frame rate (or the
+/// camera's limit); live sources pace themselves and are only thinned to the limit.
+/// </summary>
+public sealed class CaptureWorker : IDisposable
+{
+    private static readonly TimeSpan MinBackoff = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+
+    private readonly string _camera;
+    private readonly Func<IFrameSource> _open;
+    private readonly FrameSlot _slot;
+    private readonly double? _maxFps;
+    private readonly bool _paced;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop = new();
+    private Thread? _thread;
+    private volatile CaptureState _state = CaptureState.Starting;
+    private long _reconnects;
+    private long _captured;
+
+    /// <param name="camera">Camera name, for logs.</param>
+    /// <param name="open">Opens the source; throws <see cref="FrameSourceException"/> when it cannot.</param>
+    /// <param name="slot">Where frames go.</param>
+    /// <param name="maxFps">Frame-rate limit, or null for none.</param>
+    /// <param name="paced">True for files and generators, which would otherwise run as fast as they decode.</param>
+    /// <param name="logger">Log sink.</param>
+    public CaptureWorker(string camera, Func<IFrameSource> open, FrameSlot slot, double? maxFps, bool paced, ILogger logger)
+    {
+        _camera = camera;
+        _open = open;
+        _slot = slot;
+        _maxFps = maxFps;
+        _paced = paced;
+        _logger = logger;
+    }
+
+    public CaptureState State => _state;
+
+    /// <summary>How many times the source was reopened after failing.</summary>
+    public long Reconnects => Interlocked.Read(ref _reconnects);
+
+    /// <summary>Frames read from the source (before rate limiting).</summary>
+    public long Captured => Interlocked.Read(ref _captured);
+
+    /// <summary>The last failure, without credentials, or null.</summary>
+    public string? LastError { get; private set; }
+
+    /// <summary>Raised on the capture thread when a finite source ends.</summary>
+    public event Action? Finished;
+
+    public void Start()
+    {
+        if (_thread is not null)
+        {
+            throw new InvalidOperationException("already started");
+        }
+
+        _thread = new Thread(Run) { IsBackground = true, Name = $"capture-{_camera}" };
+        _thread.Start();
+    }
+
+    /// <summary>Stops reading and waits for the thread (a blocked read is bounded by the source's timeouts).</summary>
+    public void Stop(TimeSpan wait)
+    {
+        _stop.Cancel();
+        _thread?.Join(wait);
+        if (_state != CaptureState.Finished)
+        {
+            _state = CaptureState.Stopped;
+        }
+    }
+
+    public void Dispose()
+    {
+        Stop(TimeSpan.FromSeconds(5));
+        _stop.Dispose();
+    }
+
+    private void Run()
+    {
+        var token = _stop.Token;
+        var backoff = MinBackoff;
+        while (!token.IsCancellationRequested)
+        {
+            IFrameSource source;
+            try
+            {
+                source = _open();
+            }
+            catch (FrameSourceException e)
+            {
+                Fail(e.Message, ref backoff, token);
+                continue;
+            }
+
+            using (source)
+            {
+                _logger.LogInformation("camera {Camera}: streaming from {Source}", _camera, source.Description);
+                _state = CaptureState.Streaming;
+                try
+                {
+                    if (!Stream(source, token, ref backoff))
+                    {
+                        _state = CaptureState.Finished;
+                        _logger.LogInformation("camera {Camera}: end of stream", _camera);
+                        Finished?.Invoke();
+                        return;
+                    }
+                }
+                catch (FrameSourceException e)
+                {
+                    Fail(e.Message, ref backoff, token);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // Whatever a decoder throws must not end the camera for good.
+                    Fail($"{e.GetType().Name}: {e.Message}", ref backoff, token);
+                }
+            }
+        }
+    }
+
+    /// <summary>Streams until cancelled (true) or the source ends (false).</summary>
+    private bool Stream(IFrameSource source, CancellationToken token, ref TimeSpan backoff)
+    {
+        var rate = _paced ? Math.Min(_maxFps ?? double.MaxValue, source.NominalFps ?? 30) : _maxFps ?? 0;
+        var interval = rate > 0 && rate < double.MaxValue ? TimeSpan.FromSeconds(1 / rate) : TimeSpan.Zero;
+        var clock = Stopwatch.StartNew();
+        var due = TimeSpan.Zero;
+        while (!token.IsCancellationRequested)
+        {
+            var frame = _slot.Rent();
+            bool ok;
+            try
+            {
+                ok = source.Read(frame);
+            }
+            catch
+            {
+                _slot.Return(frame);
+                throw;
+            }
+
+            if (!ok)
+            {
+                _slot.Return(frame);
+                return false;
+            }
+
+            Interlocked.Increment(ref _captured);
+            backoff = MinBackoff;
+            if (interval > TimeSpan.Zero)
+            {
+                var now = clock.Elapsed;
+                if (_paced)
+                {
+                    if (due > now)
+                    {
+                        token.WaitHandle.WaitOne(due - now);
+                    }
+
+                    // Catch up after a stall instead of bursting to make up for lost frames.
+                    due = TimeSpan.FromTicks(Math.Max(due.Ticks, now.Ticks - interval.Ticks)) + interval;
+                }
+                else if (now < due)
+                {
+                    // A live camera delivers at its own rate; frames over the limit are let go unpublished.
+                    _slot.Return(frame);
+                    continue;
+                }
+                else
+                {
+                    due = now + interval;
+                }
+            }
+
+            frame.Timestamp = DateTimeOffset.UtcNow;
+            _slot.Publish(frame);
+        }
+
+        return true;
+    }
+
+    private void Fail(string message, ref TimeSpan backoff, CancellationToken token)
+    {
+        LastError = message;
+        _state = CaptureState.Reconnecting;
+        Interlocked.Increment(ref _reconnects);
+        _logger.LogWarning("camera {Camera}: {Error}; retrying in {Seconds:0} s", _camera, message, backoff.TotalSeconds);
+        token.WaitHandle.WaitOne(backoff);
+        backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+    }
+}

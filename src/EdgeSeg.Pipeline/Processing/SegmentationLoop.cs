@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using EdgeSeg.Pipeline.Frames;
+using EdgeSeg.Pipeline.Inference;
+using EdgeSeg.Pipeline.Statistics;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeSeg.Pipeline.Processing;
+
+/// <summary>A segmented frame, for observers that want more than window statistics (snapshots, eval).</summary>
+public readonly ref struct SegmentedFrame
+{
+    public SegmentedFrame(CameraChannel camera, VideoFrame frame, LabelMap labels, ReadOnlySpan<double> shares)
+    {
+        Camera = camera;
+        Frame = frame;
+        Labels = labels;
+        Shares = shares;
+    }
+
+    public CameraChannel Camera { get; }
+
+    public VideoFrame Frame { get; }
+
+    /// <summary>Labels at the model's output resolution.</summary>
+    public LabelMap Labels { get; }
+
+    public ReadOnlySpan<double> Shares { get; }
+}
+
+/// <summary>Receives segmented frames on the inference thread; must return quickly.</summary>
+public delegate void SegmentedFrameHandler(in SegmentedFrame frame);
+
+/// <summary>
+/// The one inference loop that serves every camera with one model session: it takes the newest frame
+/// of each camera in turn (round robin, so a fast camera cannot starve a slow one), segments it,
+/// optionally refines it, counts class areas and closes windows. Runs on a thread of its own because
+/// a model run blocks for tens of milliseconds. A frame that fails is logged and counted; the loop
+/// goes on.
+/// </summary>
+public sealed class SegmentationLoop
+{
+    private readonly OnnxSegmenter _segmenter;
+    private readonly IReadOnlyList<CameraChannel> _cameras;
+    private readonly FrameSignal _signal;
+    private readonly Action<WindowStats> _onWindow;
+    private readonly ILogger _logger;
+    private readonly LabelMap _labels = new();
+    private readonly long[] _counts;
+    private readonly double[] _shares;
+
+    public SegmentationLoop(
+        OnnxSegmenter segmenter,
+        IReadOnlyList<CameraChannel> cameras,
+        FrameSignal signal,
+        Action<WindowStats> onWindow,
+        ILogger logger)
+    {
+        _segmenter = segmenter;
+        _cameras = cameras;
+        _signal = signal;
+        _onWindow = onWindow;
+        _logger = logger;
+        _counts = new long[segmenter.Model.Labels.Count];
+        _shares = new double[segmenter.Model.Labels.Count];
+    }
+
+    /// <summary>Called for every segmented frame, after its statistics.</summary>
+    public SegmentedFrameHandler? FrameObserver { get; init; }
+
+    /// <summary>Returns when cancelled, or when every camera's source has ended.</summary>
+    public Task RunAsync(CancellationToken cancellationToken) =>
+        Task.Factory.StartNew(() => Run(cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private void Run(CancellationToken token)
+    {
+        var next = 0;
+        while (!token.IsCancellationRequested)
+        {
+            var any = false;
+            for (var k = 0; k < _cameras.Count; k++)
+            {
+                var camera = _cameras[(next + k) % _cameras.Count];
+                if (camera.Slot.TryTake(out var frame))
+                {
+                    any = true;
+                    Process(camera, frame);
+                }
+            }
+
+            next = (next + 1) % _cameras.Count;
+            if (any)
+            {
+                continue;
+            }
+
+            if (_cameras.All(c => c.Worker.State == CaptureState.Finished))
+            {
+                return;
+            }
+
+            try
+            {
+                _signal.Wait(TimeSpan.FromMilliseconds(200), token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private void Process(CameraChannel camera, VideoFrame frame)
+    {
+        try
+        {
+            var started = Stopwatch.GetTimestamp();
+            _segmenter.Preprocess(frame);
+            _segmenter.Run();
+            var inferenceMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            if (!TryRefine(camera))
+            {
+                _segmenter.Decode(_labels);
+            }
+
+            ClassAreaCounter.Shares(_labels.Labels, _counts, _shares);
+            var now = DateTimeOffset.UtcNow;
+            camera.CountProcessed();
+            var window = camera.Accumulator.Add(
+                _shares,
+                now,
+                inferenceMs,
+                (now - frame.Timestamp).TotalMilliseconds,
+                camera.Slot.Dropped,
+                camera.RefinementSkips);
+            FrameObserver?.Invoke(new SegmentedFrame(camera, frame, _labels, _shares));
+            if (window is not null)
+            {
+                _onWindow(window);
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            camera.CountFailure();
+            _logger.LogError(e, "camera {Camera}: frame {Sequence} failed and was dropped", camera.Name, frame.Sequence);
+        }
+        finally
+        {
+            camera.Slot.Return(frame);
+        }
+    }
+
+    /// <summary>
+    /// Refines when the camera asks for it and its last refinement stayed inside the budget. A frame
+    /// whose refinement overran keeps its refined labels (the work is done), but the next frame goes
+    /// unrefined and is counted as a skip, so a slow CRF cannot slow the camera down for long.
+    /// </summary>
+    private bool TryRefine(CameraChannel camera)
+    {
+        if (camera.Refinement is not { } stage || _segmenter.Logits.IsEmpty)
+        {
+            return false;
+        }
+
+        if (camera.RefinementOverran)
+        {
+            camera.RefinementOverran = false;
+            camera.CountSkip();
+            return false;
+        }
+
+        var model = _segmenter.Model;
+        _labels.EnsureSize(model.Width, model.Height);
+        var started = Stopwatch.GetTimestamp();
+        stage.Refiner.Refine(
+            _segmenter.Logits, model.Labels.Count, model.OutputHeight, model.OutputWidth,
+            _segmenter.ResizedBgr, model.Width, model.Height, _labels.Labels);
+        camera.RefinementOverran = Stopwatch.GetElapsedTime(started) > stage.Budget;
+        return true;
+    }
+}

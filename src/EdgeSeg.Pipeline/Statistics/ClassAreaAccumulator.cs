@@ -1,0 +1,164 @@
+namespace EdgeSeg.Pipeline.Statistics;
+
+/// <summary>When an aggregation window closes: after a duration, or after a number of frames.</summary>
+public readonly record struct WindowPolicy(TimeSpan? Duration, int? FrameCount)
+{
+    public static WindowPolicy Seconds(double seconds) => new(TimeSpan.FromSeconds(seconds), null);
+
+    public static WindowPolicy Frames(int frames) => new(null, frames);
+}
+
+/// <summary>
+/// Aggregates per-frame class shares of one camera into windows (mean, min, max, last per class;
+/// frame and drop counts; fps; latency percentiles). Allocation happens once per window, never per frame.
+/// </summary>
+public sealed class ClassAreaAccumulator
+{
+    private const int MaxLatencySamples = 8192;
+
+    private readonly string _camera;
+    private readonly IReadOnlyList<string> _classNames;
+    private readonly WindowPolicy _policy;
+    private readonly double[] _sum;
+    private readonly double[] _min;
+    private readonly double[] _max;
+    private readonly double[] _last;
+    private readonly double[] _inferenceMs = new double[MaxLatencySamples];
+    private readonly double[] _latencyMs = new double[MaxLatencySamples];
+    private int _frames;
+    private long _sequence;
+    private DateTimeOffset _start;
+    private long _droppedAtStart;
+    private long _skipsAtStart;
+
+    public ClassAreaAccumulator(string camera, IReadOnlyList<string> classNames, WindowPolicy policy)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(camera);
+        ArgumentNullException.ThrowIfNull(classNames);
+        if (policy.Duration is null == policy.FrameCount is null)
+        {
+            throw new ArgumentException("a window is closed by a duration or by a frame count, exactly one of them", nameof(policy));
+        }
+
+        if (policy.Duration is { } d && d <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(policy), "window duration must be positive");
+        }
+
+        if (policy.FrameCount is { } f && f <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(policy), "window frame count must be positive");
+        }
+
+        _camera = camera;
+        _classNames = classNames;
+        _policy = policy;
+        _sum = new double[classNames.Count];
+        _min = new double[classNames.Count];
+        _max = new double[classNames.Count];
+        _last = new double[classNames.Count];
+        Reset(DateTimeOffset.MinValue, 0, 0);
+    }
+
+    /// <summary>Frames in the current, still open window.</summary>
+    public int FramesInWindow => _frames;
+
+    /// <summary>
+    /// Adds one frame. <paramref name="droppedTotal"/> and <paramref name="skipsTotal"/> are the camera's
+    /// running counters; the window reports their increase. Returns the closed window when this frame
+    /// completes one, else null.
+    /// </summary>
+    public WindowStats? Add(
+        ReadOnlySpan<double> shares,
+        DateTimeOffset now,
+        double inferenceMs,
+        double latencyMs,
+        long droppedTotal,
+        long skipsTotal = 0)
+    {
+        if (shares.Length != _sum.Length)
+        {
+            throw new ArgumentException($"{shares.Length} shares for {_sum.Length} classes", nameof(shares));
+        }
+
+        if (_start == DateTimeOffset.MinValue)
+        {
+            Reset(now, droppedTotal, skipsTotal);
+        }
+
+        for (var c = 0; c < shares.Length; c++)
+        {
+            var s = shares[c];
+            _sum[c] += s;
+            _min[c] = Math.Min(_min[c], s);
+            _max[c] = Math.Max(_max[c], s);
+            _last[c] = s;
+        }
+
+        if (_frames < MaxLatencySamples)
+        {
+            _inferenceMs[_frames] = inferenceMs;
+            _latencyMs[_frames] = latencyMs;
+        }
+
+        _frames++;
+        var closes = _policy.FrameCount is { } n ? _frames >= n : now - _start >= _policy.Duration!.Value;
+        return closes ? Close(now, droppedTotal, skipsTotal) : null;
+    }
+
+    private WindowStats Close(DateTimeOffset now, long droppedTotal, long skipsTotal)
+    {
+        var classes = new ClassShareStats[_sum.Length];
+        for (var c = 0; c < classes.Length; c++)
+        {
+            classes[c] = new ClassShareStats(_sum[c] / _frames, _min[c], _max[c], _last[c]);
+        }
+
+        var samples = Math.Min(_frames, MaxLatencySamples);
+        var elapsed = (now - _start).TotalSeconds;
+        var stats = new WindowStats
+        {
+            Camera = _camera,
+            Sequence = ++_sequence,
+            Start = _start,
+            End = now,
+            Frames = _frames,
+            DroppedFrames = droppedTotal - _droppedAtStart,
+            RefinementSkips = skipsTotal - _skipsAtStart,
+            // A window of one frame has no duration; its rate is unknown rather than infinite.
+            Fps = elapsed > 0 ? (_frames - 1) / elapsed : 0,
+            InferenceP50Ms = Percentile(_inferenceMs.AsSpan(0, samples), 0.50),
+            InferenceP95Ms = Percentile(_inferenceMs.AsSpan(0, samples), 0.95),
+            LatencyP50Ms = Percentile(_latencyMs.AsSpan(0, samples), 0.50),
+            ClassNames = _classNames,
+            Classes = classes,
+        };
+        Reset(DateTimeOffset.MinValue, droppedTotal, skipsTotal);
+        return stats;
+    }
+
+    /// <summary>Nearest-rank percentile (sorts the samples in place).</summary>
+    internal static double Percentile(Span<double> samples, double p)
+    {
+        if (samples.IsEmpty)
+        {
+            return 0;
+        }
+
+        samples.Sort();
+        var rank = (int)Math.Ceiling(p * samples.Length) - 1;
+        return samples[Math.Clamp(rank, 0, samples.Length - 1)];
+    }
+
+    private void Reset(DateTimeOffset start, long droppedTotal, long skipsTotal)
+    {
+        _frames = 0;
+        _start = start;
+        _droppedAtStart = droppedTotal;
+        _skipsAtStart = skipsTotal;
+        Array.Clear(_sum);
+        Array.Fill(_min, double.MaxValue);
+        Array.Fill(_max, double.MinValue);
+        Array.Clear(_last);
+    }
+}

@@ -1,0 +1,47 @@
+using EdgeSeg.Pipeline.Inference;
+using EdgeSeg.Service.Configuration;
+using EdgeSeg.Service.Hosting;
+
+namespace EdgeSeg.Service.Cli;
+
+/// <summary>
+/// What run and demo share: turning validated configuration into a loaded model, reporting a bad
+/// configuration or model on stderr with exit code 78.
+/// </summary>
+internal static class AppStartup
+{
+    /// <summary>Loads the model the configuration names; on failure writes why and returns null.</summary>
+    public static OnnxSegmenter? LoadModel(LoadedConfiguration config, TextWriter error)
+    {
+        var model = config.Options.Model;
+        var providers = model.Providers.Count > 0 ? model.Providers : [ExecutionProvider.CPU];
+        try
+        {
+            return OnnxSegmenter.Load(config.ModelPath, new InferenceOptions
+            {
+                Providers = providers,
+                IntraOpThreads = model.Threads,
+                DeviceId = model.DeviceId,
+                EngineCacheDirectory = model.EngineCacheDirectory,
+            });
+        }
+        catch (ModelLoadException e)
+        {
+            error.WriteLine($"edgeseg: {e.Message}");
+            return null;
+        }
+    }
+
+    /// <summary>Per-camera refinement stages (none configured yet).</summary>
+    public static CameraRefinements Refinements(LoadedConfiguration config) =>
+        new([.. config.Options.Cameras.Select(_ => (Pipeline.Processing.RefinementStage?)null)]);
+
+    public static void ReportConfigurationErrors(ConfigurationException e, TextWriter error)
+    {
+        error.WriteLine("edgeseg: invalid configuration:");
+        foreach (var line in e.Errors)
+        {
+            error.WriteLine($"  {line}");
+        }
+    }
+}

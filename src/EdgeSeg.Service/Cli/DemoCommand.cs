@@ -1,0 +1,174 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using EdgeSeg.Service.Configuration;
+using EdgeSeg.Service.Hosting;
+using EdgeSeg.Service.Mqtt;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using MQTTnet;
+
+namespace EdgeSeg.Service.Cli;
+
+/// <summary>
+/// <c>edgeseg demo</c>: the bundled default end to end. A synthetic street (or the given source) through the
+/// bundled model, statistics published to MQTT — to an in-process broker when nothing listens on the
+/// port — and read back by a separate MQTT client that prints each message.
+/// </summary>
+internal static class DemoCommand
+{
+    public const string DefaultSource = "synthetic://street?seed=7&size=1024x512&fps=15";
+
+    public static Command Create()
+    {
+        var seconds = new Option<double>("--seconds", "-s")
+        {
+            Description = "Stop after this many seconds (Ctrl+C stops earlier)",
+            DefaultValueFactory = _ => 30,
+        };
+        var source = new Option<string>("--source")
+        {
+            Description = "Camera source URI",
+            DefaultValueFactory = _ => DefaultSource,
+        };
+        var model = new Option<string>("--model", "-m") { Description = "ONNX model (default: the bundled one)" };
+        var port = new Option<int>("--port")
+        {
+            Description = "MQTT port on 127.0.0.1; a broker is started in-process when none listens there",
+            DefaultValueFactory = _ => 1883,
+        };
+        var window = new Option<double>("--window")
+        {
+            Description = "Statistics window in seconds",
+            DefaultValueFactory = _ => 2,
+        };
+        var command = new Command("demo", "Show EdgeSeg working on the bundled default: no camera or broker needed")
+        {
+            seconds, source, model, port, window,
+        };
+        command.SetAction((parse, token) => RunAsync(
+            parse.GetValue(seconds), parse.GetValue(source)!, parse.GetValue(model), parse.GetValue(port), parse.GetValue(window), token));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(double seconds, string source, string? model, int port, double window, CancellationToken token)
+    {
+        if (!double.IsFinite(seconds) || seconds <= 0)
+        {
+            await Console.Error.WriteLineAsync($"edgeseg demo: --seconds must be positive, got {seconds}").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
+        var settings = new Dictionary<string, string?>
+        {
+            ["DeviceId"] = "demo",
+            ["Model:Path"] = model ?? string.Empty,
+            ["Cameras:0:Name"] = "street",
+            ["Cameras:0:Source"] = source,
+            ["Mqtt:Host"] = "127.0.0.1",
+            ["Mqtt:Port"] = port.ToString(CultureInfo.InvariantCulture),
+            ["Statistics:WindowSeconds"] = window.ToString(CultureInfo.InvariantCulture),
+        };
+        LoadedConfiguration config;
+        try
+        {
+            config = ConfigurationLoader.FromConfiguration(
+                new ConfigurationBuilder().AddInMemoryCollection(settings).Build(), Directory.GetCurrentDirectory());
+        }
+        catch (ConfigurationException e)
+        {
+            AppStartup.ReportConfigurationErrors(e, Console.Error);
+            return ExitCodes.Config;
+        }
+
+        await using var broker = await StartBrokerIfNeededAsync(port, token).ConfigureAwait(false);
+        Console.WriteLine($"Loading model {config.ModelPath} …");
+        using var segmenter = AppStartup.LoadModel(config, Console.Error);
+        if (segmenter is null)
+        {
+            return ExitCodes.Config;
+        }
+
+        Console.WriteLine($"Model: {segmenter.Model} on {segmenter.Provider}");
+        Console.WriteLine($"Source: {source}");
+        Console.WriteLine($"Publishing to mqtt://127.0.0.1:{port}/edgeseg/demo/… ({(broker is null ? "existing broker" : "in-process broker")}) for {seconds:0.#} s");
+        Console.WriteLine();
+
+        var received = 0;
+        using var subscriber = new MqttClientFactory().CreateMqttClient();
+        subscriber.ApplicationMessageReceivedAsync += e =>
+        {
+            var topic = e.ApplicationMessage.Topic;
+            var line = Describe(topic, e.ApplicationMessage.ConvertPayloadToString());
+            if (line is not null)
+            {
+                if (topic.EndsWith("/stats", StringComparison.Ordinal))
+                {
+                    Interlocked.Increment(ref received);
+                }
+
+                Console.WriteLine(line);
+            }
+
+            return Task.CompletedTask;
+        };
+        await subscriber.ConnectAsync(
+            new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithClientId($"edgeseg-demo-viewer-{Environment.ProcessId}").Build(),
+            token).ConfigureAwait(false);
+        await subscriber.SubscribeAsync("edgeseg/demo/#", cancellationToken: token).ConfigureAwait(false);
+
+        using var host = ServiceHost.Build(config, segmenter, AppStartup.Refinements(config), LogLevel.Warning);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
+        stop.CancelAfter(TimeSpan.FromSeconds(seconds));
+        await host.RunAsync(stop.Token).ConfigureAwait(false);
+        await subscriber.DisconnectAsync(cancellationToken: CancellationToken.None).ConfigureAwait(false);
+
+        Console.WriteLine();
+        Console.WriteLine($"{received} statistics windows received over MQTT.");
+        return received > 0 ? ExitCodes.Ok : ExitCodes.Failure;
+    }
+
+    private static async Task<DemoBroker?> StartBrokerIfNeededAsync(int port, CancellationToken token)
+    {
+        if (await DemoBroker.IsListeningAsync("127.0.0.1", port, token).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        return await DemoBroker.StartAsync(port).ConfigureAwait(false);
+    }
+
+    /// <summary>One readable line for a stats message; status lines as they are; null for other topics.</summary>
+    internal static string? Describe(string topic, string payload)
+    {
+        if (topic.EndsWith("/status", StringComparison.Ordinal))
+        {
+            return $"{topic} = {payload}";
+        }
+
+        if (!topic.EndsWith("/stats", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        using var doc = JsonDocument.Parse(payload);
+        var root = doc.RootElement;
+        var text = new StringBuilder();
+        var time = DateTimeOffset.Parse(root.GetProperty("timestamp").GetString()!, CultureInfo.InvariantCulture);
+        text.Append(CultureInfo.InvariantCulture, $"{time:HH:mm:ss} {root.GetProperty("camera").GetString()} #{root.GetProperty("seq").GetInt64(),-3} ");
+        text.Append(CultureInfo.InvariantCulture, $"{root.GetProperty("fps").GetDouble(),5:0.0} fps  ");
+        text.Append(CultureInfo.InvariantCulture, $"infer {root.GetProperty("inference_ms").GetProperty("p50").GetDouble(),4:0} ms  |");
+        var shares = root.GetProperty("shares").EnumerateObject()
+            .Select(p => (p.Name, Share: p.Value.GetDouble()))
+            .Where(p => p.Share >= 0.005)
+            .OrderByDescending(p => p.Share);
+        foreach (var (name, share) in shares)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" {name} {share * 100:0.0}%");
+        }
+
+        return text.ToString();
+    }
+}

@@ -1,0 +1,89 @@
+using EdgeSeg.Pipeline.Inference;
+
+namespace EdgeSeg.Service.Configuration;
+
+/// <summary>
+/// The whole appliance configuration: <c>/etc/edgeseg/edgeseg.json</c> overlaid with environment variables
+/// <c>EDGESEG_Section__Key</c>. Key names are the public contract; see the README's configuration reference.
+/// </summary>
+public sealed class EdgeSegOptions
+{
+    /// <summary>Identifies this box in MQTT topics: edgeseg/&lt;DeviceId&gt;/…</summary>
+    public string DeviceId { get; set; } = string.Empty;
+
+    public ModelOptions Model { get; set; } = new();
+
+    public List<CameraOptions> Cameras { get; set; } = [];
+
+    public MqttOptions Mqtt { get; set; } = new();
+
+    public StatisticsOptions Statistics { get; set; } = new();
+}
+
+/// <summary>The segmentation model and how it is run.</summary>
+public sealed class ModelOptions
+{
+    /// <summary>ONNX file; relative paths are taken from the config file's folder, then the install folder. Empty: the bundled model.</summary>
+    public string Path { get; set; } = string.Empty;
+
+    /// <summary>Execution providers to try, best first.</summary>
+    public List<ExecutionProvider> Providers { get; set; } = [];
+
+    /// <summary>CPU threads for the model; 0 = all cores.</summary>
+    public int Threads { get; set; }
+
+    /// <summary>GPU ordinal for CUDA and TensorRT.</summary>
+    public int DeviceId { get; set; }
+
+    /// <summary>Where TensorRT engines are cached between starts.</summary>
+    public string EngineCacheDirectory { get; set; } = "/var/cache/edgeseg/trt";
+}
+
+/// <summary>One camera.</summary>
+public sealed class CameraOptions
+{
+    /// <summary>Unique name, used in topics: edgeseg/&lt;device&gt;/&lt;Name&gt;/stats.</summary>
+    public string Name { get; set; } = string.Empty;
+
+    /// <summary>Source URI: file:///x.mp4?loop=true, v4l2:///dev/video0, synthetic://street?seed=7.</summary>
+    public string Source { get; set; } = string.Empty;
+
+    /// <summary>Highest frame rate segmented; null = as fast as the source and model allow.</summary>
+    public double? MaxFps { get; set; }
+}
+
+/// <summary>The MQTT broker and topics.</summary>
+public sealed class MqttOptions
+{
+    public string Host { get; set; } = "127.0.0.1";
+
+    public int Port { get; set; } = 1883;
+
+    /// <summary>First topic level; topics are &lt;TopicPrefix&gt;/&lt;DeviceId&gt;/….</summary>
+    public string TopicPrefix { get; set; } = "edgeseg";
+
+    /// <summary>MQTT client id; empty = edgeseg-&lt;DeviceId&gt;.</summary>
+    public string ClientId { get; set; } = string.Empty;
+
+    public string Username { get; set; } = string.Empty;
+
+    /// <summary>Never logged.</summary>
+    public string Password { get; set; } = string.Empty;
+
+    public bool UseTls { get; set; }
+
+    public int KeepAliveSeconds { get; set; } = 30;
+
+    /// <summary>Messages kept while the broker is away; the oldest go first when full (and are counted).</summary>
+    public int SpoolCapacity { get; set; } = 1000;
+}
+
+/// <summary>How per-frame class shares are aggregated before publishing.</summary>
+public sealed class StatisticsOptions
+{
+    /// <summary>Window length in seconds (used unless <see cref="WindowFrames"/> is set).</summary>
+    public double WindowSeconds { get; set; } = 5;
+
+    /// <summary>Window length in frames; 0 = use <see cref="WindowSeconds"/>.</summary>
+    public int WindowFrames { get; set; }
+}

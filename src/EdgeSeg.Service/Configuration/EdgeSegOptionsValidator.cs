@@ -1,0 +1,165 @@
+using EdgeSeg.Pipeline.Capture;
+
+namespace EdgeSeg.Service.Configuration;
+
+/// <summary>
+/// Cross-field checks of bound options. Every problem is collected, each naming its path
+/// (<c>Cameras[1].Source</c>) and what would be accepted.
+/// </summary>
+public static class EdgeSegOptionsValidator
+{
+    /// <summary>Validates <paramref name="o"/>; returns the model path it resolves to (null on error).</summary>
+    public static string? Validate(EdgeSegOptions o, string baseDirectory, List<string> errors)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        ArgumentNullException.ThrowIfNull(errors);
+        TopicLevel("DeviceId", o.DeviceId, errors);
+
+        var modelPath = ResolveModelPath(o.Model.Path, baseDirectory);
+        if (!File.Exists(modelPath))
+        {
+            errors.Add($"Model.Path: model file '{modelPath}' does not exist");
+        }
+
+        if (o.Model.Threads is < 0 or > 256)
+        {
+            errors.Add($"Model.Threads: must be 0 (all cores) .. 256, got {o.Model.Threads}");
+        }
+
+        if (o.Model.DeviceId < 0)
+        {
+            errors.Add($"Model.DeviceId: must be 0 or more, got {o.Model.DeviceId}");
+        }
+
+        if (o.Model.Providers.Distinct().Count() != o.Model.Providers.Count)
+        {
+            errors.Add("Model.Providers: a provider is listed twice");
+        }
+
+        if (o.Cameras.Count == 0)
+        {
+            errors.Add("Cameras: at least one camera is required");
+        }
+
+        var names = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < o.Cameras.Count; i++)
+        {
+            var camera = o.Cameras[i];
+            var path = $"Cameras[{i}]";
+            if (camera is null)
+            {
+                errors.Add($"{path}: empty camera entry");
+                continue;
+            }
+
+            if (TopicLevel($"{path}.Name", camera.Name, errors) && !names.TryAdd(camera.Name, i))
+            {
+                errors.Add($"{path}.Name: '{camera.Name}' is already the name of Cameras[{names[camera.Name]}]; names must be unique");
+            }
+
+            if (string.IsNullOrWhiteSpace(camera.Source))
+            {
+                errors.Add($"{path}.Source: required (e.g. file:///videos/north.mp4?loop=true, v4l2:///dev/video0, synthetic://street)");
+            }
+            else if (FrameSourceFactory.Validate(camera.Source, baseDirectory) is { } problem)
+            {
+                errors.Add($"{path}.Source: {problem}");
+            }
+
+            if (camera.MaxFps is { } fps && (!double.IsFinite(fps) || fps <= 0 || fps > 240))
+            {
+                errors.Add($"{path}.MaxFps: must be above 0 and at most 240 frames per second, got {fps}");
+            }
+        }
+
+        var mqtt = o.Mqtt;
+        if (string.IsNullOrWhiteSpace(mqtt.Host))
+        {
+            errors.Add("Mqtt.Host: required");
+        }
+        else if (mqtt.Host.Any(char.IsWhiteSpace) || mqtt.Host.Contains('/', StringComparison.Ordinal))
+        {
+            errors.Add($"Mqtt.Host: '{mqtt.Host}' is not a host name or address");
+        }
+
+        if (mqtt.Port is < 1 or > 65535)
+        {
+            errors.Add($"Mqtt.Port: must be 1..65535, got {mqtt.Port}");
+        }
+
+        TopicLevel("Mqtt.TopicPrefix", mqtt.TopicPrefix, errors);
+        if (mqtt.KeepAliveSeconds is < 5 or > 3600)
+        {
+            errors.Add($"Mqtt.KeepAliveSeconds: must be 5..3600, got {mqtt.KeepAliveSeconds}");
+        }
+
+        if (mqtt.SpoolCapacity is < 1 or > 1_000_000)
+        {
+            errors.Add($"Mqtt.SpoolCapacity: must be 1..1000000 messages, got {mqtt.SpoolCapacity}");
+        }
+
+        if (mqtt.Password.Length > 0 && mqtt.Username.Length == 0)
+        {
+            errors.Add("Mqtt.Password: set without Mqtt.Username");
+        }
+
+        var stats = o.Statistics;
+        if (stats.WindowFrames < 0)
+        {
+            errors.Add($"Statistics.WindowFrames: must be 0 (use WindowSeconds) or more, got {stats.WindowFrames}");
+        }
+
+        if (stats.WindowFrames == 0 && (!double.IsFinite(stats.WindowSeconds) || stats.WindowSeconds <= 0 || stats.WindowSeconds > 86400))
+        {
+            errors.Add($"Statistics.WindowSeconds: must be above 0 and at most 86400, got {stats.WindowSeconds}");
+        }
+
+        return File.Exists(modelPath) ? modelPath : null;
+    }
+
+    /// <summary>
+    /// Empty: the bundled model. Relative: the config file's folder first, then the install folder
+    /// (where the bundled models live), so both "models/x.onnx" and "/abs/x.onnx" work.
+    /// </summary>
+    public static string ResolveModelPath(string configured, string baseDirectory)
+    {
+        if (string.IsNullOrWhiteSpace(configured))
+        {
+            return BundledModel.DefaultPath;
+        }
+
+        if (Path.IsPathRooted(configured))
+        {
+            return configured;
+        }
+
+        var beside = Path.GetFullPath(configured, baseDirectory);
+        return File.Exists(beside) ? beside : Path.GetFullPath(configured, AppContext.BaseDirectory);
+    }
+
+    /// <summary>A value used as one MQTT topic level: non-empty, no separators or wildcards.</summary>
+    private static bool TopicLevel(string path, string value, List<string> errors)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            errors.Add($"{path}: required, must not be empty");
+            return false;
+        }
+
+        if (value.Any(c => c is '/' or '+' or '#' or '\0' || char.IsWhiteSpace(c) || char.IsControl(c)) || value.Length > 64)
+        {
+            errors.Add($"{path}: '{value}' must be 1..64 characters without '/', '+', '#' or spaces (it is an MQTT topic level)");
+            return false;
+        }
+
+        return true;
+    }
+}
+
+/// <summary>Where the model shipped with EdgeSeg is installed.</summary>
+public static class BundledModel
+{
+    public const string FileName = "deeplabv3_mnv3_street_512x256.onnx";
+
+    public static string DefaultPath => Path.Combine(AppContext.BaseDirectory, "models", FileName);
+}

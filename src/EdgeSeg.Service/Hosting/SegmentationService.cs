@@ -1,0 +1,140 @@
+using System.Buffers;
+using System.Text.Json;
+using EdgeSeg.Pipeline.Inference;
+using EdgeSeg.Pipeline.Processing;
+using EdgeSeg.Pipeline.Statistics;
+using EdgeSeg.Service.Configuration;
+using EdgeSeg.Service.Mqtt;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeSeg.Service.Hosting;
+
+/// <summary>
+/// The appliance's main job as a hosted service: every configured camera through the shared model into
+/// the MQTT spool, plus a retained health message. Stops the host when every source has ended (finite
+/// files); otherwise runs until the host stops.
+/// </summary>
+internal sealed class SegmentationService : BackgroundService
+{
+    private static readonly TimeSpan HealthInterval = TimeSpan.FromSeconds(30);
+
+    private readonly LoadedConfiguration _config;
+    private readonly OnnxSegmenter _segmenter;
+    private readonly MqttStatsPublisher _publisher;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger<SegmentationService> _logger;
+    private readonly IHostApplicationLifetime _lifetime;
+    private readonly IReadOnlyList<RefinementStage?> _refinements;
+    private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
+
+    public SegmentationService(
+        LoadedConfiguration config,
+        OnnxSegmenter segmenter,
+        MqttStatsPublisher publisher,
+        ILoggerFactory loggers,
+        IHostApplicationLifetime lifetime,
+        CameraRefinements refinements)
+    {
+        _config = config;
+        _segmenter = segmenter;
+        _publisher = publisher;
+        _loggers = loggers;
+        _logger = loggers.CreateLogger<SegmentationService>();
+        _lifetime = lifetime;
+        _refinements = refinements.Stages;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var options = _config.Options;
+        var window = options.Statistics.WindowFrames > 0
+            ? WindowPolicy.Frames(options.Statistics.WindowFrames)
+            : WindowPolicy.Seconds(options.Statistics.WindowSeconds);
+        var cameras = options.Cameras
+            .Select((c, i) => new CameraDefinition(c.Name, c.Source, c.MaxFps, _refinements.Count > i ? _refinements[i] : null))
+            .ToList();
+        var model = _segmenter.Model.Name;
+        _logger.LogInformation(
+            "model {Model} on {Provider}; {Count} camera(s): {Cameras}",
+            _segmenter.Model, _segmenter.Provider, cameras.Count, string.Join(", ", cameras.Select(c => c.Name)));
+
+        using var pipeline = new SegmentationPipeline(
+            _segmenter, cameras, window, w => _publisher.Enqueue(model, w), _loggers, _config.BaseDirectory);
+        using var healthStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var health = PublishHealthAsync(pipeline, healthStop.Token);
+        try
+        {
+            await pipeline.RunAsync(stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            PublishHealth(pipeline);
+            await healthStop.CancelAsync().ConfigureAwait(false);
+            await health.ConfigureAwait(false);
+        }
+
+        if (!stoppingToken.IsCancellationRequested)
+        {
+            _logger.LogInformation("every source has ended; stopping");
+            _lifetime.StopApplication();
+        }
+    }
+
+    private async Task PublishHealthAsync(SegmentationPipeline pipeline, CancellationToken token)
+    {
+        using var timer = new PeriodicTimer(HealthInterval);
+        try
+        {
+            do
+            {
+                PublishHealth(pipeline);
+            }
+            while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+    }
+
+    private void PublishHealth(SegmentationPipeline pipeline)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("timestamp", StatsPayload.Iso(DateTimeOffset.UtcNow));
+            w.WriteString("started", StatsPayload.Iso(_started));
+            w.WriteString("model", _segmenter.Model.Name);
+            w.WriteString("provider", _segmenter.Provider.ToString());
+            w.WriteNumber("spool_dropped", _publisher.Dropped);
+            w.WriteStartObject("cameras");
+            foreach (var camera in pipeline.Cameras)
+            {
+                w.WriteStartObject(camera.Name);
+                w.WriteString("state", camera.Worker.State.ToString().ToLowerInvariant());
+                w.WriteNumber("captured", camera.Worker.Captured);
+                w.WriteNumber("processed", camera.Processed);
+                w.WriteNumber("dropped", camera.Slot.Dropped);
+                w.WriteNumber("failures", camera.Failures);
+                w.WriteNumber("reconnects", camera.Worker.Reconnects);
+                w.WriteNumber("refinement_skips", camera.RefinementSkips);
+                if (camera.Worker.LastError is { } error)
+                {
+                    w.WriteString("last_error", error);
+                }
+
+                w.WriteEndObject();
+            }
+
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        _publisher.EnqueueRetained(_publisher.Topics.Health, buffer.WrittenSpan.ToArray());
+    }
+}
+
+/// <summary>Per-camera refinement stages, in the order of the configured cameras (null: none).</summary>
+internal sealed record CameraRefinements(IReadOnlyList<RefinementStage?> Stages);

@@ -1,0 +1,42 @@
+using EdgeSeg.Pipeline.Inference;
+using EdgeSeg.Service.Configuration;
+using EdgeSeg.Service.Mqtt;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeSeg.Service.Hosting;
+
+/// <summary>Composes the generic host of the appliance from validated configuration and a loaded model.</summary>
+internal static class ServiceHost
+{
+    public static IHost Build(LoadedConfiguration config, OnnxSegmenter segmenter, CameraRefinements refinements, LogLevel minimumLevel)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+
+        builder.Logging.SetMinimumLevel(minimumLevel);
+        builder.Logging.AddConfiguration(config.Raw.GetSection("Logging"));
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss ";
+        });
+
+        // Type=notify: READY=1 once every hosted service has started; stop on SIGTERM; journald-friendly logs.
+        builder.Services.AddSystemd();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
+        builder.Services.AddSingleton(config);
+        builder.Services.AddSingleton(config.Options);
+        builder.Services.AddSingleton(segmenter);
+        builder.Services.AddSingleton(refinements);
+        builder.Services.AddSingleton<MqttStatsPublisher>();
+
+        // Hosted services stop in reverse order: inference first, then the publisher says "offline".
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<MqttStatsPublisher>());
+        builder.Services.AddHostedService<SegmentationService>();
+        return builder.Build();
+    }
+}
