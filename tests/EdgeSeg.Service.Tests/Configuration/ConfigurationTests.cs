@@ -1,0 +1,175 @@
+using System.Text.Json.Nodes;
+using EdgeSeg.Service.Cli;
+using EdgeSeg.Service.Configuration;
+using EdgeSeg.Service.Tests.Infrastructure;
+
+namespace EdgeSeg.Service.Tests.Configuration;
+
+public sealed class ConfigurationTests
+{
+    private readonly string _dir = TestFiles.NewTempDirectory();
+
+    /// <summary>A valid configuration: the tiny colour model and a video file beside the config.</summary>
+    private JsonObject ValidConfig()
+    {
+        File.WriteAllBytes(Path.Combine(_dir, "north.avi"), [1]);
+        return new JsonObject
+        {
+            ["DeviceId"] = "box-01",
+            ["Model"] = new JsonObject { ["Path"] = TestFiles.Fixture("colour_logits.onnx") },
+            ["Cameras"] = new JsonArray(
+                new JsonObject { ["Name"] = "north", ["Source"] = "file://north.avi?loop=true", ["MaxFps"] = 5 },
+                new JsonObject { ["Name"] = "south", ["Source"] = "file://north.avi" }),
+            ["Mqtt"] = new JsonObject { ["Host"] = "127.0.0.1", ["Port"] = 1883 },
+        };
+    }
+
+    private string Write(JsonNode config)
+    {
+        var path = Path.Combine(_dir, "edgeseg.json");
+        File.WriteAllText(path, config.ToJsonString());
+        return path;
+    }
+
+    private IReadOnlyList<string> Errors(JsonNode config, IDictionary<string, string?>? env = null)
+    {
+        var e = Assert.Throws<ConfigurationException>(() => ConfigurationLoader.Load(Write(config), env ?? new Dictionary<string, string?>()));
+        return e.Errors;
+    }
+
+    [Fact]
+    public void A_valid_configuration_binds_every_key()
+    {
+        var loaded = ConfigurationLoader.Load(Write(ValidConfig()), new Dictionary<string, string?>());
+        var o = loaded.Options;
+        Assert.Equal("box-01", o.DeviceId);
+        Assert.Equal(2, o.Cameras.Count);
+        Assert.Equal(5, o.Cameras[0].MaxFps);
+        Assert.Null(o.Cameras[1].MaxFps);
+        Assert.Equal(TestFiles.Fixture("colour_logits.onnx"), loaded.ModelPath);
+        Assert.Equal(5, o.Statistics.WindowSeconds);
+    }
+
+    [Fact]
+    public void Environment_variables_override_the_file_with_double_underscores_for_nesting()
+    {
+        var loaded = ConfigurationLoader.Load(Write(ValidConfig()), new Dictionary<string, string?>
+        {
+            ["EDGESEG_Mqtt__Host"] = "broker.lan",
+            ["EDGESEG_Cameras__0__MaxFps"] = "2.5",
+            ["OTHER_Mqtt__Port"] = "1",
+        });
+        Assert.Equal("broker.lan", loaded.Options.Mqtt.Host);
+        Assert.Equal(2.5, loaded.Options.Cameras[0].MaxFps);
+        Assert.Equal(1883, loaded.Options.Mqtt.Port);
+    }
+
+    public static TheoryData<string, Action<JsonObject>, string> InvalidConfigurations => new()
+    {
+        { "missing model file", c => c["Model"]!["Path"] = "/nonexistent/model.onnx", "Model.Path: model file '/nonexistent/model.onnx' does not exist" },
+        { "unknown top-level key", c => c["Camera"] = new JsonArray(), "Camera: unknown key" },
+        { "unknown nested key", c => c["Cameras"]![0]!["Sourc"] = "x", "Cameras[0].Sourc: unknown key" },
+        { "bad URI scheme", c => c["Cameras"]![1]!["Source"] = "foo://cam", "Cameras[1].Source: unsupported scheme 'foo'" },
+        { "duplicate camera names", c => c["Cameras"]![1]!["Name"] = "North", "Cameras[1].Name: 'North' is already the name of Cameras[0]" },
+        { "negative frame rate", c => c["Cameras"]![0]!["MaxFps"] = -1, "Cameras[0].MaxFps: must be above 0" },
+        { "port out of range", c => c["Mqtt"]!["Port"] = 70000, "Mqtt.Port: must be 1..65535, got 70000" },
+        { "port not a number", c => c["Mqtt"]!["Port"] = "abc", "Mqtt.Port: 'abc' is not a whole number" },
+        { "empty device id", c => c["DeviceId"] = "", "DeviceId: required" },
+        { "device id with a topic separator", c => c["DeviceId"] = "box/01", "DeviceId: 'box/01' must be 1..64 characters without '/'" },
+        { "no cameras", c => c.Remove("Cameras"), "Cameras: at least one camera is required" },
+        { "missing video file", c => c["Cameras"]![0]!["Source"] = "file:///videos/none.mp4", "Cameras[0].Source: video file '/videos/none.mp4' does not exist" },
+        { "unknown provider", c => c["Model"]!["Providers"] = new JsonArray("Vulkan"), "Model.Providers[0]: 'Vulkan' is not one of TensorRT, CUDA, CPU" },
+        { "zero window", c => c["Statistics"] = new JsonObject { ["WindowSeconds"] = 0 }, "Statistics.WindowSeconds: must be above 0" },
+        { "unknown source parameter", c => c["Cameras"]![0]!["Source"] = "file://north.avi?lop=1", "Cameras[0].Source: unknown parameter 'lop'" },
+        { "object where a value belongs", c => c["Mqtt"]!["Host"] = new JsonObject { ["Name"] = "x" }, "Mqtt.Host: expected a single value" },
+        { "empty camera name", c => c["Cameras"]![0]!["Name"] = "", "Cameras[0].Name: required" },
+        { "keep-alive too short", c => c["Mqtt"]!["KeepAliveSeconds"] = 1, "Mqtt.KeepAliveSeconds: must be 5..3600" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidConfigurations))]
+    public void An_invalid_configuration_names_the_field(string what, Action<JsonObject> breakIt, string expected)
+    {
+        var config = ValidConfig();
+        breakIt(config);
+        var errors = Errors(config);
+        Assert.True(errors.Any(e => e.Contains(expected, StringComparison.Ordinal)), $"{what}: expected '{expected}' in: {string.Join(" | ", errors)}");
+    }
+
+    [Theory]
+    [MemberData(nameof(InvalidConfigurations))]
+    public async Task An_invalid_configuration_exits_with_code_78(string what, Action<JsonObject> breakIt, string expected)
+    {
+        _ = expected;
+        var config = ValidConfig();
+        breakIt(config);
+        var code = await RunCommand.RunAsync(Write(config), CancellationToken.None);
+        Assert.True(code == 78, $"{what}: exit code {code}");
+    }
+
+    [Fact]
+    public void Every_error_is_listed_at_once()
+    {
+        var config = ValidConfig();
+        config["DeviceId"] = "";
+        config["Mqtt"]!["Port"] = 0;
+        config["Cameras"]![0]!["Source"] = "foo://x";
+        var errors = Errors(config);
+        Assert.Equal(3, errors.Count);
+    }
+
+    [Fact]
+    public void A_bad_value_from_the_environment_is_named_like_one_from_the_file()
+    {
+        var errors = Errors(ValidConfig(), new Dictionary<string, string?> { ["EDGESEG_Mqtt__Port"] = "eighteen" });
+        Assert.Contains("Mqtt.Port: 'eighteen' is not a whole number", errors);
+    }
+
+    [Fact]
+    public void A_file_that_is_not_json_is_reported_as_such()
+    {
+        var path = Path.Combine(_dir, "broken.json");
+        File.WriteAllText(path, "{ \"DeviceId\": ");
+        var e = Assert.Throws<ConfigurationException>(() => ConfigurationLoader.Load(path, new Dictionary<string, string?>()));
+        Assert.Contains("not valid JSON", e.Errors[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_missing_configuration_file_says_how_to_point_at_one()
+    {
+        var e = Assert.Throws<ConfigurationException>(() => ConfigurationLoader.Load(Path.Combine(_dir, "none.json"), new Dictionary<string, string?>()));
+        Assert.Contains("does not exist (pass --config PATH)", e.Errors[0], StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("truncated")]
+    [InlineData("random")]
+    [InlineData("wrong-rank")]
+    public async Task A_broken_model_stops_the_service_at_start_with_code_78(string kind)
+    {
+        var model = Path.Combine(_dir, $"{kind}.onnx");
+        var good = File.ReadAllBytes(TestFiles.Fixture("colour_logits.onnx"));
+        switch (kind)
+        {
+            case "truncated":
+                File.WriteAllBytes(model, good[..(good.Length / 2)]);
+                break;
+            case "random":
+                var noise = new byte[2048];
+                new Random(7).NextBytes(noise);
+                File.WriteAllBytes(model, noise);
+                break;
+            default:
+                File.Copy(TestFiles.Fixture("wrong_rank.onnx"), model);
+                break;
+        }
+
+        var config = ValidConfig();
+        config["Model"]!["Path"] = model;
+        var error = new StringWriter();
+        var loaded = ConfigurationLoader.Load(Write(config), new Dictionary<string, string?>());
+        Assert.Null(AppStartup.LoadModel(loaded, error));
+        Assert.Contains($"model file '{model}'", error.ToString(), StringComparison.Ordinal);
+        Assert.Equal(78, await RunCommand.RunAsync(Write(config), CancellationToken.None));
+    }
+}

@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+
+namespace EdgeSeg.Service.Tests.Infrastructure;
+
+/// <summary>
+/// A real mosquitto broker on a free loopback port, started for a test and killed after it. The tests
+/// need Debian's mosquitto package (.ci/run installs it).
+/// </summary>
+internal sealed class MosquittoBroker : IDisposable
+{
+    private readonly Process _process;
+    private readonly string _dir;
+
+    private MosquittoBroker(Process process, int port, string dir)
+    {
+        _process = process;
+        Port = port;
+        _dir = dir;
+    }
+
+    public int Port { get; }
+
+    public static MosquittoBroker Start() => StartOn(TestFiles.FreePort());
+
+    public static MosquittoBroker StartOn(int port)
+    {
+        var exe = new[] { "/usr/sbin/mosquitto", "/usr/bin/mosquitto" }.FirstOrDefault(File.Exists)
+                  ?? throw new InvalidOperationException("mosquitto is not installed (apt-get install mosquitto)");
+        var dir = TestFiles.NewTempDirectory();
+        var conf = Path.Combine(dir, "mosquitto.conf");
+        File.WriteAllText(conf, $"""
+            listener {port} 127.0.0.1
+            allow_anonymous true
+            persistence false
+            log_dest stdout
+            """);
+        var process = Process.Start(new ProcessStartInfo(exe, ["-c", conf])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        }) ?? throw new InvalidOperationException("mosquitto did not start");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var broker = new MosquittoBroker(process, port, dir);
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"mosquitto exited with {process.ExitCode}");
+            }
+
+            try
+            {
+                using var probe = new TcpClient();
+                probe.Connect("127.0.0.1", port);
+                return broker;
+            }
+            catch (SocketException)
+            {
+                Thread.Sleep(50);
+            }
+        }
+
+        broker.Dispose();
+        throw new TimeoutException($"mosquitto did not listen on {port} within 10 s");
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill();
+                _process.WaitForExit(5000);
+            }
+        }
+        finally
+        {
+            _process.Dispose();
+            try
+            {
+                Directory.Delete(_dir, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A scratch folder left behind is harmless.
+            }
+        }
+    }
+}

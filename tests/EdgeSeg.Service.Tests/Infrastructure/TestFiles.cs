@@ -1,0 +1,24 @@
+namespace EdgeSeg.Service.Tests.Infrastructure;
+
+/// <summary>Fixtures copied beside the test assembly, and scratch folders.</summary>
+internal static class TestFiles
+{
+    public static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "fixtures", name);
+
+    public static string NewTempDirectory()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "edgeseg-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    /// <summary>A TCP port nothing listens on right now, on loopback.</summary>
+    public static int FreePort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+}
