@@ -5,4 +5,7 @@ var root = new RootCommand("EdgeSeg: DeepLabV3 semantic segmentation of camera s
 root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(EvalCommand.Create());
+root.Subcommands.Add(ModelCommand.Create());
+root.Subcommands.Add(SnapshotCommand.Create());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
