@@ -1,3 +1,5 @@
+using EdgeSeg.Pipeline.Synthetic;
+
 namespace EdgeSeg.Pipeline.Capture;
 
 /// <summary>
@@ -7,7 +9,7 @@ namespace EdgeSeg.Pipeline.Capture;
 public static class FrameSourceFactory
 {
     /// <summary>Schemes this build understands.</summary>
-    public static IReadOnlyList<string> Schemes { get; } = ["file", "v4l2"];
+    public static IReadOnlyList<string> Schemes { get; } = ["file", "v4l2", "synthetic"];
 
     /// <summary>Returns null when <paramref name="source"/> is well formed, else what is wrong with it.</summary>
     public static string? Validate(string? source, string? baseDirectory = null)
@@ -35,6 +37,9 @@ public static class FrameSourceFactory
                     return uri.Path.StartsWith("/dev/", StringComparison.Ordinal)
                         ? null
                         : $"'{uri.Redacted}': expected a device path such as v4l2:///dev/video0";
+                case "synthetic":
+                    SyntheticFrameSource.Open(new Uri(uri.Original)).Dispose();
+                    return null;
                 default:
                     return $"unsupported scheme '{uri.Scheme}' (supported: {string.Join(", ", Schemes)})";
             }
@@ -65,6 +70,7 @@ public static class FrameSourceFactory
                 "file" => OpenCvFrameSource.OpenFile(ResolveFilePath(uri, baseDirectory), uri.GetBool("loop", false)),
                 "v4l2" => OpenCvFrameSource.OpenDevice(
                     uri.Path, uri.GetPositiveInt("width", 0), uri.GetPositiveInt("height", 0), uri.GetPositiveInt("fps", 0)),
+                "synthetic" => SyntheticFrameSource.Open(new Uri(uri.Original)),
                 _ => throw new FrameSourceException(
                     $"unsupported scheme '{uri.Scheme}' in '{uri.Redacted}' (supported: {string.Join(", ", Schemes)})"),
             };
