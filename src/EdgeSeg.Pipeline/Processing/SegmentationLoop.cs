@@ -64,6 +64,14 @@ public sealed class SegmentationLoop
         _shares = new double[segmenter.Model.Labels.Count];
     }
 
+    private long _heartbeat = Environment.TickCount64;
+
+    /// <summary>
+    /// When the loop last went round (milliseconds of <see cref="Environment.TickCount64"/>). It goes round
+    /// at least every 200 ms even without frames, so a stale value means the loop is stuck.
+    /// </summary>
+    public long Heartbeat => Interlocked.Read(ref _heartbeat);
+
     /// <summary>Called for every segmented frame, after its statistics.</summary>
     public SegmentedFrameHandler? FrameObserver { get; init; }
 
@@ -76,6 +84,7 @@ public sealed class SegmentationLoop
         var next = 0;
         while (!token.IsCancellationRequested)
         {
+            Interlocked.Exchange(ref _heartbeat, Environment.TickCount64);
             var any = false;
             for (var k = 0; k < _cameras.Count; k++)
             {

@@ -61,6 +61,9 @@ public sealed class SegmentationPipeline : IDisposable
 
     public IReadOnlyList<CameraChannel> Cameras => _cameras;
 
+    /// <summary>When the inference loop last went round (<see cref="Environment.TickCount64"/> ms).</summary>
+    public long Heartbeat => _loop.Heartbeat;
+
     /// <summary>Starts capture and runs inference until cancelled or every source has ended.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {

@@ -27,6 +27,7 @@ internal sealed class SegmentationService : BackgroundService
     private readonly IHostApplicationLifetime _lifetime;
     private readonly IReadOnlyList<RefinementStage?> _refinements;
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
+    private readonly PipelineHeartbeat _heartbeat;
 
     public SegmentationService(
         LoadedConfiguration config,
@@ -34,8 +35,10 @@ internal sealed class SegmentationService : BackgroundService
         MqttStatsPublisher publisher,
         ILoggerFactory loggers,
         IHostApplicationLifetime lifetime,
-        CameraRefinements refinements)
+        CameraRefinements refinements,
+        PipelineHeartbeat heartbeat)
     {
+        _heartbeat = heartbeat;
         _config = config;
         _segmenter = segmenter;
         _publisher = publisher;
@@ -63,12 +66,14 @@ internal sealed class SegmentationService : BackgroundService
             _segmenter, cameras, window, w => _publisher.Enqueue(model, w), _loggers, _config.BaseDirectory);
         using var healthStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var health = PublishHealthAsync(pipeline, healthStop.Token);
+        _heartbeat.Attach(() => pipeline.Heartbeat);
         try
         {
             await pipeline.RunAsync(stoppingToken).ConfigureAwait(false);
         }
         finally
         {
+            _heartbeat.Detach();
             PublishHealth(pipeline);
             await healthStop.CancelAsync().ConfigureAwait(false);
             await health.ConfigureAwait(false);

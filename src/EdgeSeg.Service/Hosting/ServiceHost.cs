@@ -33,6 +33,8 @@ internal static class ServiceHost
         builder.Services.AddSingleton(segmenter);
         builder.Services.AddSingleton(refinements);
         builder.Services.AddSingleton<MqttStatsPublisher>();
+        builder.Services.AddSingleton<PipelineHeartbeat>();
+        builder.Services.AddHostedService<SystemdWatchdog>();
 
         // Hosted services stop in reverse order: inference first, then the publisher says "offline".
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MqttStatsPublisher>());
