@@ -15,6 +15,7 @@ internal sealed class FramePreprocessor : IDisposable
     private readonly byte[] _resized;
     private readonly MatViewCache _views = new();
     private readonly float[][] _lut = new float[3][];
+    private readonly byte[][] _identity = new byte[3][];
     private readonly int[] _sourceChannel = new int[3];
     private float[]? _floatInput;
     private byte[]? _byteInput;
@@ -28,9 +29,11 @@ internal sealed class FramePreprocessor : IDisposable
             // Tensor channel c reads BGR byte 2 - c for RGB models (R is byte 2), byte c for BGR models.
             _sourceChannel[c] = model.ColorOrder == ColorOrder.RGB ? 2 - c : c;
             _lut[c] = new float[256];
+            _identity[c] = new byte[256];
             for (var v = 0; v < 256; v++)
             {
                 _lut[c][v] = (v / model.Scale - model.Mean[c]) / model.Std[c];
+                _identity[c][v] = (byte)v;
             }
         }
     }
@@ -76,29 +79,33 @@ internal sealed class FramePreprocessor : IDisposable
 
         if (_floatInput is not null)
         {
-            FillFloat(_floatInput);
+            Scatter(_floatInput, _lut);
         }
         else
         {
-            FillBytes(_byteInput ?? throw new InvalidOperationException("input tensor not created"));
+            Scatter(_byteInput ?? throw new InvalidOperationException("input tensor not created"), _identity);
         }
     }
 
     public void Dispose() => _views.Dispose();
 
-    private unsafe void FillFloat(float[] input)
+    /// <summary>
+    /// Scatters the resized BGR pixels into the tensor through per-channel tables. NCHW: plane c starts at
+    /// c·n and pixels step by 1; NHWC: channel c sits at offset c and pixels step by 3.
+    /// </summary>
+    private unsafe void Scatter<T>(T[] input, T[][] lut)
+        where T : unmanaged
     {
         var n = _model.Width * _model.Height;
         var planar = _model.Layout == TensorLayout.NCHW;
-        // NCHW: plane c starts at c·n, pixels step by 1. NHWC: channel c at offset c, pixels step by 3.
         var planeOffset = planar ? n : 1;
         var pixelStep = planar ? 1 : 3;
         int s0 = _sourceChannel[0], s1 = _sourceChannel[1], s2 = _sourceChannel[2];
         fixed (byte* src = _resized)
-        fixed (float* dst = input)
-        fixed (float* l0 = _lut[0], l1 = _lut[1], l2 = _lut[2])
+        fixed (T* dst = input)
+        fixed (T* l0 = lut[0], l1 = lut[1], l2 = lut[2])
         {
-            float* d0 = dst, d1 = dst + planeOffset, d2 = dst + (2 * planeOffset);
+            T* d0 = dst, d1 = dst + planeOffset, d2 = dst + (2 * planeOffset);
             var p = src;
             for (var i = 0; i < n; i++, p += 3)
             {
@@ -106,28 +113,6 @@ internal sealed class FramePreprocessor : IDisposable
                 d0[o] = l0[p[s0]];
                 d1[o] = l1[p[s1]];
                 d2[o] = l2[p[s2]];
-            }
-        }
-    }
-
-    private unsafe void FillBytes(byte[] input)
-    {
-        var n = _model.Width * _model.Height;
-        var planar = _model.Layout == TensorLayout.NCHW;
-        var planeOffset = planar ? n : 1;
-        var pixelStep = planar ? 1 : 3;
-        int s0 = _sourceChannel[0], s1 = _sourceChannel[1], s2 = _sourceChannel[2];
-        fixed (byte* src = _resized)
-        fixed (byte* dst = input)
-        {
-            byte* d0 = dst, d1 = dst + planeOffset, d2 = dst + (2 * planeOffset);
-            var p = src;
-            for (var i = 0; i < n; i++, p += 3)
-            {
-                var o = i * pixelStep;
-                d0[o] = p[s0];
-                d1[o] = p[s1];
-                d2[o] = p[s2];
             }
         }
     }

@@ -1,10 +1,11 @@
-namespace EdgeSeg.Service.Tests.Infrastructure;
+namespace EdgeSeg.Tests.Shared;
 
-/// <summary>Fixtures copied beside the test assembly, and scratch folders.</summary>
+/// <summary>Fixtures copied beside the test assembly, scratch folders and free ports (linked into every test project).</summary>
 internal static class TestFiles
 {
     public static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "fixtures", name);
 
+    /// <summary>A new empty folder under the system's temp folder.</summary>
     public static string NewTempDirectory()
     {
         var dir = Path.Combine(Path.GetTempPath(), "edgeseg-tests", Guid.NewGuid().ToString("N"));
