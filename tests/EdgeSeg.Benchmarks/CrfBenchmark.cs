@@ -17,6 +17,7 @@ internal static class CrfBenchmark
         var frames = 60;
         var threads = 0;
         int? scale = null;
+        float? prune = null;
         string? shared = null;
         for (var i = 0; i < args.Length; i++)
         {
@@ -37,6 +38,10 @@ internal static class CrfBenchmark
                     break;
                 case "--scale" when value is not null:
                     scale = int.Parse(value, CultureInfo.InvariantCulture);
+                    i++;
+                    break;
+                case "--prune" when value is not null:
+                    prune = float.Parse(value, CultureInfo.InvariantCulture);
                     i++;
                     break;
                 case "--shared" when value is not null:
@@ -71,7 +76,13 @@ internal static class CrfBenchmark
         var configs = new List<Config> { new("argmax (no CRF)", null) };
         foreach (var n in iterations)
         {
-            var options = new CrfOptions { Iterations = n, WorkingScale = scale ?? new CrfOptions().WorkingScale };
+            var defaults = new CrfOptions();
+            var options = new CrfOptions
+            {
+                Iterations = n,
+                WorkingScale = scale ?? defaults.WorkingScale,
+                ClassPruningThreshold = prune ?? defaults.ClassPruningThreshold,
+            };
             configs.Add(new Config($"fast CRF, {n} iterations", new BilateralCrfRefiner(options, threads)));
         }
 

@@ -21,6 +21,7 @@ static int Usage()
                 --frames N          timed frames per configuration (default 60)
                 --threads N         CRF threads (default: all cores, at most 4)
                 --scale S           CRF working scale (default: CrfOptions default)
+                --prune P           CRF class pruning threshold (default: CrfOptions default)
                 --shared DIR        the shared directory (default: $EDGESEG_SHARED_DIR or found upwards)
         """);
     return 2;

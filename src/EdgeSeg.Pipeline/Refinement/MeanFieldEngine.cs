@@ -176,7 +176,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
 
         RunPhase(Phase.Locate);
         var t1a = Stopwatch.GetTimestamp();
-        _lattice.InsertGrid(_step);
+        _lattice.InsertAll();
         _lattice.PrepareNeighbours();
         var t1b = Stopwatch.GetTimestamp();
         RunPhase(Phase.OffGridAndNeighbours);
@@ -276,9 +276,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
 
             case Phase.OffGridAndNeighbours:
                 {
-                    var (start, end) = Share(_height, part, parts);
-                    _lattice.FindOffGridRows(_step, start, end);
-                    (start, end) = Share(_lattice.VertexCount, part, parts);
+                    var (start, end) = Share(_lattice.VertexCount, part, parts);
                     _lattice.FindNeighbours(start, end);
                     break;
                 }
@@ -321,24 +319,27 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
 
             case Phase.Update:
                 {
-                    var (start, end) = Share(_gridHeight, part, parts);
-                    UpdateRows(part, start, end);
+                    var (start, end) = Share((_gridHeight + 1) / 2, part, parts);
+                    UpdateRowPairs(part, start, end);
                     break;
                 }
 
             case Phase.SmoothOut:
                 {
-                    var (start, end) = Share(_gridHeight, part, parts);
-                    for (var y = start; y < end; y++)
+                    var (start, end) = Share((_gridHeight + 1) / 2, part, parts);
+                    for (var pair = start; pair < end; pair++)
                     {
-                        var row = _smoothOut.Pointer + ((long)y * _gridWidth * _stride);
+                        var y = 2 * pair;
+                        var row0 = _smoothOut.Pointer + ((long)y * _gridWidth * _stride);
+                        var row1 = _smoothOut.Pointer + ((long)Math.Min(y + 1, _gridHeight - 1) * _gridWidth * _stride);
                         if (_w2 > 0f)
                         {
-                            _smooth.VerticalRow(_smoothTmp.Pointer, row, _stride, y);
+                            _smooth.VerticalRows(_smoothTmp.Pointer, row0, row1, _stride, y);
                         }
                         else
                         {
-                            new Span<float>(row, _gridWidth * _stride).Clear();
+                            new Span<float>(row0, _gridWidth * _stride).Clear();
+                            new Span<float>(row1, _gridWidth * _stride).Clear();
                         }
                     }
 
@@ -405,7 +406,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
             }
         }
 
-        var rowFloats = Math.Max(scoreWidth, _gridWidth) * _strideAll;
+        var rowFloats = 2 * Math.Max(scoreWidth, _gridWidth) * _strideAll;
         for (var part = 0; part < _workers.Parts; part++)
         {
             _rowA[part].Ensure(rowFloats);
@@ -656,49 +657,46 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
     }
 
     /// <summary>
-    /// One mean-field update of grid rows [start, end): Q = softmax(−U + w1·appearance + w2·smoothness).
-    /// Reads only the lattice and the horizontal smoothness pass, so Q is overwritten in place.
+    /// One mean-field update of the grid row pairs [start, end): Q = softmax(−U + w1·appearance +
+    /// w2·smoothness). Reads only the lattice and the horizontal smoothness pass, so Q is overwritten
+    /// in place.
     /// </summary>
-    private void UpdateRows(int part, int start, int end)
+    private void UpdateRowPairs(int part, int start, int end)
     {
         const int corners = PermutohedralLattice.Corners;
         var stride = _stride;
-        var vw = Vector<float>.Count;
-        var smoothRow = _rowA[part].Pointer;
+        var rowFloats = (long)_gridWidth * stride;
+        var smooth0 = _rowA[part].Pointer;
+        var smooth1 = smooth0 + rowFloats;
         var lattice = _latticeA.Pointer;
         var ids = _gridIds.Pointer;
         var weights = _gridSliceWeights.Pointer;
         var scores = _rowB[part].Pointer;
-        for (var gy = start; gy < end; gy++)
+        for (var pair = start; pair < end; pair++)
         {
+            var y0 = 2 * pair;
+            var rows = Math.Min(2, _gridHeight - y0);
             if (_w2 > 0f)
             {
-                _smooth.VerticalRow(_smoothTmp.Pointer, smoothRow, stride, gy);
+                _smooth.VerticalRows(_smoothTmp.Pointer, smooth0, smooth1, stride, y0);
             }
             else
             {
-                new Span<float>(smoothRow, _gridWidth * stride).Clear();
+                new Span<float>(smooth0, (int)(2 * rowFloats)).Clear();
             }
 
-            for (var gx = 0; gx < _gridWidth; gx++)
+            for (var r = 0; r < rows; r++)
             {
-                var g = (gy * _gridWidth) + gx;
-                var id = ids + (g * corners);
-                var w = weights + (g * corners);
-                var negUnary = _negUnary.Pointer + ((long)g * stride);
-                var sm = smoothRow + ((long)gx * stride);
-                for (var k = 0; k < stride; k += vw)
+                var gy = y0 + r;
+                var smoothRow = r == 0 ? smooth0 : smooth1;
+                for (var gx = 0; gx < _gridWidth; gx++)
                 {
-                    var acc = Unsafe.ReadUnaligned<Vector<float>>(negUnary + k) + Unsafe.ReadUnaligned<Vector<float>>(sm + k);
-                    for (var c = 0; c < corners; c++)
-                    {
-                        acc = Vector.FusedMultiplyAdd(Unsafe.ReadUnaligned<Vector<float>>(lattice + ((long)id[c] * stride) + k), new Vector<float>(w[c]), acc);
-                    }
-
-                    Unsafe.WriteUnaligned(scores + k, acc);
+                    var g = (gy * _gridWidth) + gx;
+                    ChannelKernels.Slice(
+                        lattice, ids + (g * corners), weights + (g * corners), 1f,
+                        _negUnary.Pointer + ((long)g * stride), smoothRow + ((long)gx * stride), scores, stride);
+                    Softmax(scores, _q.Pointer + ((long)g * stride), stride);
                 }
-
-                Softmax(scores, _q.Pointer + ((long)g * stride), stride);
             }
         }
     }
@@ -771,19 +769,14 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
                     var maxZ = new Vector<float>(float.NegativeInfinity);
                     var maxMessage = new Vector<float>(float.NegativeInfinity);
                     var maxScore = new Vector<float>(float.NegativeInfinity);
+                    ChannelKernels.Slice(lattice, id, w, n, null, null, messages, stride);
                     for (var k = 0; k < stride; k += vw)
                     {
                         var z = (Unsafe.ReadUnaligned<Vector<float>>(la + k) * new Vector<float>(tap.Weight0))
                             + (Unsafe.ReadUnaligned<Vector<float>>(lb + k) * new Vector<float>(tap.Weight1));
                         var s0 = Unsafe.ReadUnaligned<Vector<float>>(sa + k);
-                        var message = Vector.FusedMultiplyAdd(Unsafe.ReadUnaligned<Vector<float>>(sb + k) - s0, fx, s0);
-                        var app = Vector<float>.Zero;
-                        for (var c = 0; c < corners; c++)
-                        {
-                            app = Vector.FusedMultiplyAdd(Unsafe.ReadUnaligned<Vector<float>>(lattice + ((long)id[c] * stride) + k), new Vector<float>(w[c]), app);
-                        }
-
-                        message = Vector.FusedMultiplyAdd(app, new Vector<float>(n), message);
+                        var message = Vector.FusedMultiplyAdd(Unsafe.ReadUnaligned<Vector<float>>(sb + k) - s0, fx, s0)
+                            + Unsafe.ReadUnaligned<Vector<float>>(messages + k);
 
                         // −U + logsumexp(z) = z for unclipped classes: the logsumexp is common to all
                         // classes, so the argmax needs it only where the clip might matter.

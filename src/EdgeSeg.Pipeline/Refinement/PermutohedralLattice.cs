@@ -43,6 +43,11 @@ internal sealed unsafe class PermutohedralLattice
     private long[] _vertexKeys = [];
     private int[] _neighbours = [];
 
+    private const int CacheBits = 12;
+    private readonly long[] _cacheKeys = new long[1 << CacheBits];
+    private readonly int[] _cacheCodes = new int[1 << CacheBits];
+    private readonly int[] _cacheIds = new int[(1 << CacheBits) * Corners];
+
     private int[] _csrStart = [];
     private int[] _csrPoint = [];
     private float[] _csrWeight = [];
@@ -72,6 +77,12 @@ internal sealed unsafe class PermutohedralLattice
 
     /// <summary>Vertex ids of the simplex around each pixel, <see cref="Corners"/> per pixel; missing vertices point at <see cref="VertexCount"/> (a zero row).</summary>
     public ReadOnlySpan<int> PixelVertices => _pixelVertex.AsSpan(0, Width * Height * Corners);
+
+    /// <summary>Packed remainder-0 vertex of each pixel's simplex.</summary>
+    internal ReadOnlySpan<long> PixelKeys => _pixelKey.AsSpan(0, Width * Height);
+
+    /// <summary>Coordinate ranks of each pixel (3 bits per coordinate, first five coordinates).</summary>
+    internal ReadOnlySpan<int> PixelRanks => _pixelRank.AsSpan(0, Width * Height);
 
     /// <summary>Barycentric weights matching <see cref="PixelVertices"/>.</summary>
     public ReadOnlySpan<float> PixelWeights => _pixelWeight.AsSpan(0, Width * Height * Corners);
@@ -122,8 +133,209 @@ internal sealed unsafe class PermutohedralLattice
     /// <summary>
     /// Step 1 (parallel by rows): elevates every pixel of rows [rowStart, rowEnd) and records the
     /// enclosing simplex (packed remainder-0 vertex and coordinate ranks) and barycentric weights.
+    /// Vectorised across <see cref="Vector{T}.Count"/> pixels of a row; the barycentric weights come
+    /// from the residuals sorted by a 12-comparator network instead of rank-indexed scatters.
     /// </summary>
     public void LocateRows(ReadOnlySpan<byte> bgr, ReadOnlySpan<float> scales, int rowStart, int rowEnd)
+    {
+        var vw = Vector<float>.Count;
+        var width = Width;
+        var a0 = new Vector<float>(scales[0]);
+        var a2 = new Vector<float>(scales[2]);
+        var a3 = new Vector<float>(scales[3]);
+        var a4 = new Vector<float>(scales[4]);
+        var sixth = new Vector<float>(1f / Corners);
+        var six = new Vector<float>(Corners);
+        var sixInt = new Vector<int>(Corners);
+        var bias = new Vector<long>(FieldBias);
+        var lane = stackalloc float[vw];
+        var red = stackalloc float[vw];
+        var green = stackalloc float[vw];
+        var blue = stackalloc float[vw];
+        var keyOut = stackalloc long[vw];
+        var codeOut = stackalloc int[vw];
+        var weightOut = stackalloc float[vw * Corners];
+        for (var i = 0; i < vw; i++)
+        {
+            lane[i] = i;
+        }
+
+        var laneVector = Unsafe.ReadUnaligned<Vector<float>>(lane);
+        fixed (byte* image = bgr)
+        fixed (long* keys = _pixelKey)
+        fixed (int* ranks = _pixelRank)
+        fixed (float* weights = _pixelWeight)
+        {
+            for (var y = rowStart; y < rowEnd; y++)
+            {
+                var cf1 = new Vector<float>(y * scales[1]);
+                for (var x0 = 0; x0 < width; x0 += vw)
+                {
+                    var count = Math.Min(vw, width - x0);
+                    var row = image + (((long)y * width) + x0) * 3;
+                    for (var i = 0; i < vw; i++)
+                    {
+                        var px = row + (Math.Min(i, count - 1) * 3);
+                        blue[i] = px[0];
+                        green[i] = px[1];
+                        red[i] = px[2];
+                    }
+
+                    var cf0 = (new Vector<float>(x0) + laneVector) * a0;
+                    var cf2 = Unsafe.ReadUnaligned<Vector<float>>(red) * a2;
+                    var cf3 = Unsafe.ReadUnaligned<Vector<float>>(green) * a3;
+                    var cf4 = Unsafe.ReadUnaligned<Vector<float>>(blue) * a4;
+
+                    var e5 = cf4 * new Vector<float>(-5f);
+                    var sm = cf4;
+                    var e4 = sm - (cf3 * new Vector<float>(4f));
+                    sm += cf3;
+                    var e3 = sm - (cf2 * new Vector<float>(3f));
+                    sm += cf2;
+                    var e2 = sm - (cf1 * new Vector<float>(2f));
+                    sm += cf1;
+                    var e1 = sm - cf0;
+                    var e0 = sm + cf0;
+
+                    var r0 = Vector.Round(e0 * sixth) * six;
+                    var r1 = Vector.Round(e1 * sixth) * six;
+                    var r2 = Vector.Round(e2 * sixth) * six;
+                    var r3 = Vector.Round(e3 * sixth) * six;
+                    var r4 = Vector.Round(e4 * sixth) * six;
+                    var r5 = Vector.Round(e5 * sixth) * six;
+                    var sum = Vector.ConvertToInt32((r0 + r1 + r2 + r3 + r4 + r5) * sixth);
+
+                    var k0 = Vector<int>.Zero;
+                    var k1 = Vector<int>.Zero;
+                    var k2 = Vector<int>.Zero;
+                    var k3 = Vector<int>.Zero;
+                    var k4 = Vector<int>.Zero;
+                    var k5 = Vector<int>.Zero;
+                    var d0 = e0 - r0;
+                    var d1 = e1 - r1;
+                    var d2 = e2 - r2;
+                    var d3 = e3 - r3;
+                    var d4 = e4 - r4;
+                    var d5 = e5 - r5;
+                    Rank(d0, d1, ref k0, ref k1);
+                    Rank(d0, d2, ref k0, ref k2);
+                    Rank(d0, d3, ref k0, ref k3);
+                    Rank(d0, d4, ref k0, ref k4);
+                    Rank(d0, d5, ref k0, ref k5);
+                    Rank(d1, d2, ref k1, ref k2);
+                    Rank(d1, d3, ref k1, ref k3);
+                    Rank(d1, d4, ref k1, ref k4);
+                    Rank(d1, d5, ref k1, ref k5);
+                    Rank(d2, d3, ref k2, ref k3);
+                    Rank(d2, d4, ref k2, ref k4);
+                    Rank(d2, d5, ref k2, ref k5);
+                    Rank(d3, d4, ref k3, ref k4);
+                    Rank(d3, d5, ref k3, ref k5);
+                    Rank(d4, d5, ref k4, ref k5);
+
+                    // Fix the remainder-0 point so its coordinates sum to 0 (see LocateRowsScalar).
+                    var positive = Vector.GreaterThan(sum, Vector<int>.Zero);
+                    var negative = Vector.LessThan(sum, Vector<int>.Zero);
+                    var upper = sixInt - sum;
+                    var lower = -sum;
+                    Fix(ref r0, ref k0, sum, positive, negative, upper, lower, sixInt);
+                    Fix(ref r1, ref k1, sum, positive, negative, upper, lower, sixInt);
+                    Fix(ref r2, ref k2, sum, positive, negative, upper, lower, sixInt);
+                    Fix(ref r3, ref k3, sum, positive, negative, upper, lower, sixInt);
+                    Fix(ref r4, ref k4, sum, positive, negative, upper, lower, sixInt);
+                    Fix(ref r5, ref k5, sum, positive, negative, upper, lower, sixInt);
+
+                    // Residuals sorted in decreasing order: s0 ≥ … ≥ s5.
+                    var s0 = e0 - r0;
+                    var s1 = e1 - r1;
+                    var s2 = e2 - r2;
+                    var s3 = e3 - r3;
+                    var s4 = e4 - r4;
+                    var s5 = e5 - r5;
+                    Exchange(ref s0, ref s5);
+                    Exchange(ref s1, ref s3);
+                    Exchange(ref s2, ref s4);
+                    Exchange(ref s1, ref s2);
+                    Exchange(ref s3, ref s4);
+                    Exchange(ref s0, ref s3);
+                    Exchange(ref s2, ref s5);
+                    Exchange(ref s0, ref s1);
+                    Exchange(ref s2, ref s3);
+                    Exchange(ref s4, ref s5);
+                    Exchange(ref s1, ref s2);
+                    Exchange(ref s3, ref s4);
+
+                    // Barycentric weight of corner k is (s[5−k] − s[6−k])/6, corner 0 gets 1 + (s5 − s0)/6.
+                    Unsafe.WriteUnaligned(weightOut, Vector<float>.One + ((s5 - s0) * sixth));
+                    Unsafe.WriteUnaligned(weightOut + vw, (s4 - s5) * sixth);
+                    Unsafe.WriteUnaligned(weightOut + (2 * vw), (s3 - s4) * sixth);
+                    Unsafe.WriteUnaligned(weightOut + (3 * vw), (s2 - s3) * sixth);
+                    Unsafe.WriteUnaligned(weightOut + (4 * vw), (s1 - s2) * sixth);
+                    Unsafe.WriteUnaligned(weightOut + (5 * vw), (s0 - s1) * sixth);
+
+                    var code = k0 | (k1 << 3) | (k2 << 6) | (k3 << 9) | (k4 << 12);
+                    Unsafe.WriteUnaligned(codeOut, code);
+                    Vector.Widen(Vector.ConvertToInt32(r0), out Vector<long> lo0, out Vector<long> hi0);
+                    Vector.Widen(Vector.ConvertToInt32(r1), out Vector<long> lo1, out Vector<long> hi1);
+                    Vector.Widen(Vector.ConvertToInt32(r2), out Vector<long> lo2, out Vector<long> hi2);
+                    Vector.Widen(Vector.ConvertToInt32(r3), out Vector<long> lo3, out Vector<long> hi3);
+                    Vector.Widen(Vector.ConvertToInt32(r4), out Vector<long> lo4, out Vector<long> hi4);
+                    var keyLo = (lo0 + bias) | ((lo1 + bias) << FieldBits) | ((lo2 + bias) << (2 * FieldBits)) | ((lo3 + bias) << (3 * FieldBits)) | ((lo4 + bias) << (4 * FieldBits));
+                    var keyHi = (hi0 + bias) | ((hi1 + bias) << FieldBits) | ((hi2 + bias) << (2 * FieldBits)) | ((hi3 + bias) << (3 * FieldBits)) | ((hi4 + bias) << (4 * FieldBits));
+                    Unsafe.WriteUnaligned(keyOut, keyLo);
+                    Unsafe.WriteUnaligned(keyOut + Vector<long>.Count, keyHi);
+
+                    var p0 = (y * width) + x0;
+                    for (var i = 0; i < count; i++)
+                    {
+                        keys[p0 + i] = keyOut[i];
+                        ranks[p0 + i] = codeOut[i];
+                        var w = weights + ((long)(p0 + i) * Corners);
+                        for (var k = 0; k < Corners; k++)
+                        {
+                            w[k] = weightOut[(k * vw) + i];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Rank(Vector<float> di, Vector<float> dj, ref Vector<int> ki, ref Vector<int> kj)
+    {
+        // di < dj: rank i grows, else rank j grows (ties go to the later coordinate, as in the scalar code).
+        var less = Vector.LessThan(di, dj);
+        ki -= less;
+        kj += less + Vector<int>.One;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Fix(
+        ref Vector<float> r, ref Vector<int> k, Vector<int> sum, Vector<int> positive, Vector<int> negative,
+        Vector<int> upper, Vector<int> lower, Vector<int> six)
+    {
+        // sum > 0: coordinates ranked ≥ 6 − sum drop by 6; sum < 0: those ranked < −sum rise by 6.
+        var down = positive & Vector.GreaterThanOrEqual(k, upper);
+        var up = negative & Vector.LessThan(k, lower);
+        var shift = (down - up) * six;
+        r += Vector.ConvertToSingle(shift);
+        k += sum + shift;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Exchange(ref Vector<float> a, ref Vector<float> b)
+    {
+        var max = Vector.Max(a, b);
+        b = Vector.Min(a, b);
+        a = max;
+    }
+
+    /// <summary>
+    /// Scalar version of <see cref="LocateRows"/>, written as the paper states the algorithm; the
+    /// tests check the vector version against it.
+    /// </summary>
+    public void LocateRowsScalar(ReadOnlySpan<byte> bgr, ReadOnlySpan<float> scales, int rowStart, int rowEnd)
     {
         float a0 = scales[0], a1 = scales[1], a2 = scales[2], a3 = scales[3], a4 = scales[4];
         var width = Width;
@@ -259,108 +471,94 @@ internal sealed unsafe class PermutohedralLattice
     }
 
     /// <summary>
-    /// Step 2 (serial): creates the vertices of the simplices around the grid pixels
-    /// (x, y multiples of <paramref name="step"/>) and records their ids.
+    /// Step 2 (serial): creates the vertices of the simplices around every pixel and records their
+    /// ids. Pixels of one region share few simplices, so a direct-mapped cache of simplex → 6 ids
+    /// answers most pixels without touching the hash table. Every pixel's vertices exist, so the
+    /// full-resolution slice sees the blurred values all around it even though only the working
+    /// grid splats.
     /// </summary>
-    public void InsertGrid(int step)
+    public void InsertAll()
     {
-        var gridWidth = ((Width - 1) / step) + 1;
-        var gridHeight = ((Height - 1) / step) + 1;
-        var maxVertices = (gridWidth * gridHeight * Corners) + 1;
-        PrepareTable(Math.Min(maxVertices, Math.Max(VertexCount * 2, 4096)));
+        var n = Width * Height;
+        PrepareTable(Math.Max(VertexCount * 2, 4096));
         VertexCount = 0;
-        long lastKey = -1;
+        Array.Clear(_cacheKeys);
+        var byRank = stackalloc int[Corners];
+        var ones = 0L;
+        for (var i = 0; i < Dims; i++)
+        {
+            ones += 1L << (FieldBits * i);
+        }
+
+        long lastKey = 0;
         var lastCode = -1;
-        var width = Width;
         fixed (long* keys = _pixelKey)
         fixed (int* ranks = _pixelRank)
         fixed (int* ids = _pixelVertex)
+        fixed (long* cacheKeys = _cacheKeys)
+        fixed (int* cacheCodes = _cacheCodes)
+        fixed (int* cacheIds = _cacheIds)
         {
-            for (var gy = 0; gy < gridHeight; gy++)
+            for (var p = 0; p < n; p++)
             {
-                for (var gx = 0; gx < gridWidth; gx++)
+                var id = ids + ((long)p * Corners);
+                var key = keys[p];
+                var code = ranks[p];
+                if (key == lastKey && code == lastCode)
                 {
-                    var p = (gy * step * width) + (gx * step);
-                    var id = ids + (p * Corners);
-                    var key = keys[p];
-                    var code = ranks[p];
-                    if (key == lastKey && code == lastCode)
-                    {
-                        // Neighbouring pixels often share a simplex: reuse the previous ids.
-                        var prev = id - (step * Corners);
-                        for (var k = 0; k < Corners; k++)
-                        {
-                            id[k] = prev[k];
-                        }
-
-                        continue;
-                    }
-
-                    lastKey = key;
-                    lastCode = code;
-                    for (var k = 0; k < Corners; k++)
-                    {
-                        id[k] = FindOrInsert(key + CornerOffset(code, k));
-                    }
+                    CopyIds(id - Corners, id);
+                    continue;
                 }
 
-                lastKey = -1;
+                lastKey = key;
+                lastCode = code;
+                var slot = (int)((((ulong)key * HashMultiplier) ^ ((ulong)code * 0xC2B2AE3D27D4EB4FUL)) >> (64 - CacheBits));
+                var cached = cacheIds + (slot * Corners);
+                if (cacheKeys[slot] == key && cacheCodes[slot] == code)
+                {
+                    CopyIds(cached, id);
+                    continue;
+                }
+
+                // Corner k adds 1 to every coordinate of corner k−1 and takes 6 from the coordinate
+                // ranked 6−k (nothing to pack when that is the implicit sixth coordinate).
+                for (var r = 0; r < Corners; r++)
+                {
+                    byRank[r] = Dims;
+                }
+
+                for (var i = 0; i < Dims; i++)
+                {
+                    byRank[(code >> (3 * i)) & 7] = i;
+                }
+
+                var k0 = key;
+                id[0] = FindOrInsert(k0);
+                for (var k = 1; k < Corners; k++)
+                {
+                    k0 += ones;
+                    var j = byRank[Corners - k];
+                    if (j < Dims)
+                    {
+                        k0 -= (long)Corners << (FieldBits * j);
+                    }
+
+                    id[k] = FindOrInsert(k0);
+                }
+
+                cacheKeys[slot] = key;
+                cacheCodes[slot] = code;
+                CopyIds(id, cached);
             }
         }
     }
 
-    /// <summary>
-    /// Step 3 (parallel by rows): looks up the simplex vertices of the pixels off the grid; vertices
-    /// no grid pixel created point at the zero row <see cref="VertexCount"/>.
-    /// </summary>
-    public void FindOffGridRows(int step, int rowStart, int rowEnd)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyIds(int* from, int* to)
     {
-        var width = Width;
-        var missing = VertexCount;
-        fixed (long* keys = _pixelKey)
-        fixed (int* ranks = _pixelRank)
-        fixed (int* ids = _pixelVertex)
+        for (var k = 0; k < Corners; k++)
         {
-            for (var y = rowStart; y < rowEnd; y++)
-            {
-                var onGridRow = y % step == 0;
-                long lastKey = -1;
-                var lastCode = -1;
-                int* lastIds = null;
-                for (var x = 0; x < width; x++)
-                {
-                    var p = (y * width) + x;
-                    var id = ids + (p * Corners);
-                    var key = keys[p];
-                    var code = ranks[p];
-                    if (onGridRow && x % step == 0)
-                    {
-                        lastKey = key;
-                        lastCode = code;
-                        lastIds = id;
-                        continue;
-                    }
-
-                    if (key == lastKey && code == lastCode)
-                    {
-                        for (var k = 0; k < Corners; k++)
-                        {
-                            id[k] = lastIds[k];
-                        }
-
-                        continue;
-                    }
-
-                    lastKey = key;
-                    lastCode = code;
-                    lastIds = id;
-                    for (var k = 0; k < Corners; k++)
-                    {
-                        var found = Find(key + CornerOffset(code, k));
-                        id[k] = found < 0 ? missing : found;
-                    }
-                }
-            }
+            to[k] = from[k];
         }
     }
 
@@ -546,7 +744,7 @@ internal sealed unsafe class PermutohedralLattice
         }
     }
 
-    /// <summary>Sizes the neighbour table once the vertex count is known (after <see cref="InsertGrid"/>).</summary>
+    /// <summary>Sizes the neighbour table once the vertex count is known (after <see cref="InsertAll"/>).</summary>
     public void PrepareNeighbours()
     {
         var needed = VertexCount * Corners * 2;
@@ -623,27 +821,13 @@ internal sealed unsafe class PermutohedralLattice
     /// <summary>Gathers lattice values of vertices [start, end) from the grid points: lattice[v] = Σ w·values[point].</summary>
     public void Splat(float* values, float* lattice, int stride, int start, int end)
     {
-        var width = Vector<float>.Count;
         fixed (int* csr = _csrStart)
         fixed (int* points = _csrPoint)
         fixed (float* weights = _csrWeight)
         {
             for (var v = start; v < end; v++)
             {
-                var e0 = csr[v];
-                var e1 = csr[v + 1];
-                var output = lattice + ((long)v * stride);
-                for (var k = 0; k < stride; k += width)
-                {
-                    var acc = Vector<float>.Zero;
-                    for (var e = e0; e < e1; e++)
-                    {
-                        var source = values + ((long)points[e] * stride) + k;
-                        acc = Vector.FusedMultiplyAdd(Unsafe.ReadUnaligned<Vector<float>>(source), new Vector<float>(weights[e]), acc);
-                    }
-
-                    Unsafe.WriteUnaligned(output + k, acc);
-                }
+                ChannelKernels.Gather(values, points, weights, csr[v], csr[v + 1], lattice + ((long)v * stride), stride);
             }
         }
     }

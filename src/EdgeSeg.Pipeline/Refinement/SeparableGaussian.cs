@@ -38,7 +38,7 @@ internal sealed unsafe class SeparableGaussian
     }
 
     /// <summary>
-    /// Per position: 2r+1 taps g(t)·n(pos+t) (0 outside the grid), and the output factor weight·n(pos),
+    /// Per position: 2r+1 taps g(t)·n(pos+t) (0 outside the grid) between two zero guards, and the output factor weight·n(pos),
     /// with n(pos) = (Σ_t g(t) over taps inside the grid)^−½ for this axis.
     /// </summary>
     private static float[] BuildTaps(int size, int radius, float sigma, float weight, out float[] factor)
@@ -65,14 +65,16 @@ internal sealed unsafe class SeparableGaussian
             norm[i] = 1f / MathF.Sqrt(sum);
         }
 
-        var taps = new float[size * span];
+        // One zero guard on either side of each position's taps (see Horizontal).
+        var guarded = span + 2;
+        var taps = new float[size * guarded];
         factor = new float[size];
         for (var i = 0; i < size; i++)
         {
             factor[i] = weight * norm[i];
             for (var t = -radius; t <= radius; t++)
             {
-                taps[(i * span) + t + radius] = i + t >= 0 && i + t < size ? g[t + radius] * norm[i + t] : 0f;
+                taps[(i * guarded) + t + radius + 1] = i + t >= 0 && i + t < size ? g[t + radius] * norm[i + t] : 0f;
             }
         }
 
@@ -84,69 +86,53 @@ internal sealed unsafe class SeparableGaussian
     {
         var width = Width;
         var radius = Radius;
-        var span = (2 * radius) + 1;
-        var vw = Vector<float>.Count;
+        var span = (2 * radius) + 3;
         fixed (float* taps = _tapsX)
         {
             for (var y = rowStart; y < rowEnd; y++)
             {
                 var row = input + ((long)y * width * stride);
                 var outRow = tmp + ((long)y * width * stride);
-                for (var x = 0; x < width; x++)
+                for (var x = 0; x < width; x += 2)
                 {
-                    var t0 = Math.Max(-radius, -x);
-                    var t1 = Math.Min(radius, width - 1 - x);
-                    var tx = taps + (x * span) + radius;
-                    var o = outRow + ((long)x * stride);
-                    for (var k = 0; k < stride; k += vw)
-                    {
-                        var acc = Vector<float>.Zero;
-                        for (var t = t0; t <= t1; t++)
-                        {
-                            acc = Vector.FusedMultiplyAdd(Unsafe.ReadUnaligned<Vector<float>>(row + ((long)(x + t) * stride) + k), new Vector<float>(tx[t]), acc);
-                        }
-
-                        Unsafe.WriteUnaligned(o + k, acc);
-                    }
+                    // Outputs x and x+1 together: they share inputs x−r … x+1+r. Tap tables carry a
+                    // zero on either side, so each output can read one tap beyond its reach.
+                    var x1 = Math.Min(x + 1, width - 1);
+                    var u0 = Math.Max(0, x - radius);
+                    var u1 = Math.Min(width - 1, x1 + radius);
+                    var wa = taps + (x * span) + radius + 1 - x;
+                    var wb = taps + (x1 * span) + radius + 1 - x1;
+                    ChannelKernels.DualDot(row, stride, u0, u1, wa, wb, outRow + ((long)x * stride), outRow + ((long)x1 * stride), stride, 1f, 1f);
                 }
             }
         }
     }
 
     /// <summary>
-    /// Vertical pass for one grid row: out(x) = factorX(x)·factorY(y)·Σ_t tapY(y,t)·tmp(x, y+t) for
-    /// every x of row <paramref name="y"/>.
+    /// Vertical pass for grid rows y and y+1 (or y alone at the last row):
+    /// out(x, y) = factorX(x)·factorY(y)·Σ_t tapY(y,t)·tmp(x, y+t).
     /// </summary>
-    public void VerticalRow(float* tmp, float* output, int stride, int y)
+    public void VerticalRows(float* tmp, float* output0, float* output1, int stride, int y)
     {
         var width = Width;
-        var height = Height;
         var radius = Radius;
-        var span = (2 * radius) + 1;
-        var vw = Vector<float>.Count;
+        var span = (2 * radius) + 3;
         var rowFloats = (long)width * stride;
-        var t0 = Math.Max(-radius, -y);
-        var t1 = Math.Min(radius, height - 1 - y);
+        var y1 = Math.Min(y + 1, Height - 1);
+        var u0 = Math.Max(0, y - radius);
+        var u1 = Math.Min(Height - 1, y1 + radius);
         fixed (float* tapsY = _tapsY)
         fixed (float* fx = _factorX)
         {
-            var ty = tapsY + (y * span) + radius;
-            var fy = _factorY[y];
+            var wa = tapsY + (y * span) + radius + 1 - y;
+            var wb = tapsY + (y1 * span) + radius + 1 - y1;
+            var fy0 = _factorY[y];
+            var fy1 = _factorY[y1];
             for (var x = 0; x < width; x++)
             {
-                var column = tmp + ((long)x * stride);
-                var o = output + ((long)x * stride);
-                var f = new Vector<float>(fx[x] * fy);
-                for (var k = 0; k < stride; k += vw)
-                {
-                    var acc = Vector<float>.Zero;
-                    for (var t = t0; t <= t1; t++)
-                    {
-                        acc = Vector.FusedMultiplyAdd(Unsafe.ReadUnaligned<Vector<float>>(column + ((y + t) * rowFloats) + k), new Vector<float>(ty[t]), acc);
-                    }
-
-                    Unsafe.WriteUnaligned(o + k, acc * f);
-                }
+                ChannelKernels.DualDot(
+                    tmp + ((long)x * stride), rowFloats, u0, u1, wa, wb,
+                    output0 + ((long)x * stride), output1 + ((long)x * stride), stride, fx[x] * fy0, fx[x] * fy1);
             }
         }
     }

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace EdgeSeg.Pipeline.Refinement;
 
@@ -41,6 +42,23 @@ internal static class VectorMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float HorizontalMax(Vector<float> v)
     {
+        if (Vector<float>.Count == 8)
+        {
+            var v256 = v.AsVector256();
+            var m128 = Vector128.Max(v256.GetLower(), v256.GetUpper());
+            m128 = Vector128.Max(m128, Vector128.Shuffle(m128, Vector128.Create(2, 3, 0, 1)));
+            m128 = Vector128.Max(m128, Vector128.Shuffle(m128, Vector128.Create(1, 0, 3, 2)));
+            return m128.ToScalar();
+        }
+
+        if (Vector<float>.Count == 4)
+        {
+            var m128 = v.AsVector128();
+            m128 = Vector128.Max(m128, Vector128.Shuffle(m128, Vector128.Create(2, 3, 0, 1)));
+            m128 = Vector128.Max(m128, Vector128.Shuffle(m128, Vector128.Create(1, 0, 3, 2)));
+            return m128.ToScalar();
+        }
+
         var m = v[0];
         for (var i = 1; i < Vector<float>.Count; i++)
         {
