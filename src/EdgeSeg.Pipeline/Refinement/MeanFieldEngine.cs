@@ -560,18 +560,23 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
     private void CopyGridSimplices()
     {
         const int corners = PermutohedralLattice.Corners;
-        var ids = _lattice.PixelVertices;
-        var weights = _lattice.PixelWeights;
-        var gridIds = _gridIds.Span(_points * corners);
-        var gridWeights = _gridWeights.Span(_points * corners);
-        for (var gy = 0; gy < _gridHeight; gy++)
+        fixed (int* ids = _lattice.PixelVertices)
+        fixed (float* weights = _lattice.PixelWeights)
         {
-            for (var gx = 0; gx < _gridWidth; gx++)
+            var gridIds = _gridIds.Pointer;
+            var gridWeights = _gridWeights.Pointer;
+            for (var gy = 0; gy < _gridHeight; gy++)
             {
-                var p = ((gy * _step * _width) + (gx * _step)) * corners;
-                var g = ((gy * _gridWidth) + gx) * corners;
-                ids.Slice(p, corners).CopyTo(gridIds.Slice(g, corners));
-                weights.Slice(p, corners).CopyTo(gridWeights.Slice(g, corners));
+                for (var gx = 0; gx < _gridWidth; gx++)
+                {
+                    var p = ((long)(gy * _step * _width) + (gx * _step)) * corners;
+                    var g = ((long)(gy * _gridWidth) + gx) * corners;
+                    for (var k = 0; k < corners; k++)
+                    {
+                        gridIds[g + k] = ids[p + k];
+                        gridWeights[g + k] = weights[p + k];
+                    }
+                }
             }
         }
     }
@@ -862,14 +867,24 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         }
     }
 
+    /// <summary>First index whose score equals <paramref name="max"/> (the argmax, ties to the lowest class).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int ArgMax(float* scores, int stride, float max)
     {
-        for (var k = 0; k < stride; k++)
+        var vw = Vector<float>.Count;
+        var target = new Vector<float>(max);
+        for (var k = 0; k < stride; k += vw)
         {
-            if (scores[k] == max)
+            var hits = Vector.Equals(Unsafe.ReadUnaligned<Vector<float>>(scores + k), target);
+            if (!Vector.EqualsAll(hits, Vector<int>.Zero))
             {
-                return k;
+                for (var i = 0; i < vw; i++)
+                {
+                    if (hits[i] != 0)
+                    {
+                        return k + i;
+                    }
+                }
             }
         }
 
