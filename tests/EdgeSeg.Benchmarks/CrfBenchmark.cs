@@ -139,7 +139,6 @@ internal static class CrfBenchmark
                 $"{config.Name}: {config.Refiner.Parallelism} threads, working scale {config.Refiner.Options.WorkingScale}, " +
                 "fastest ms per stage: " + string.Join(", ", Enumerable.Range(0, config.Stages.Length).Select(s => string.Create(CultureInfo.InvariantCulture, $"{(MeanFieldEngine.Stage)s} {config.Stages[s].Min():F2}"))) + "; " +
                 $"classes kept {e.ActiveClasses}/{classes}, lattice vertices {e.LatticeVertices}");
-            Console.WriteLine("  phase ms per frame: " + string.Join(", ", config.Refiner.Engine.PhaseTicks.Select((t, i) => (t, i)).Where(x => x.t > 0).Select(x => $"{x.i}:{x.t * 1000.0 / Stopwatch.Frequency / (frames + cases.Count):F2}")));
             config.Refiner.Dispose();
         }
 

@@ -249,12 +249,8 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
     private void RunPhase(Phase phase)
     {
         _phase = phase;
-        var t0 = Stopwatch.GetTimestamp();
         _workers.Run(this);
-        PhaseTicks[(int)phase] += Stopwatch.GetTimestamp() - t0;
     }
-
-    internal long[] PhaseTicks { get; } = new long[16];
 
     void IWorkerStep.Execute(int part, int parts)
     {
@@ -771,7 +767,6 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
                     var fx = new Vector<float>((x - (gx0 * step)) * invStep);
                     var sa = smoothRow + ((long)gx0 * stride);
                     var sb = smoothRow + ((long)gx1 * stride);
-                    var maxZ = new Vector<float>(float.NegativeInfinity);
                     var maxMessage = new Vector<float>(float.NegativeInfinity);
                     var maxScore = new Vector<float>(float.NegativeInfinity);
                     ChannelKernels.Slice(lattice, id, w, n, null, null, messages, stride);
@@ -786,19 +781,26 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
                         // −U + logsumexp(z) = z for unclipped classes: the logsumexp is common to all
                         // classes, so the argmax needs it only where the clip might matter.
                         var score = z + message;
-                        Unsafe.WriteUnaligned(logits + k, z);
-                        Unsafe.WriteUnaligned(messages + k, message);
                         Unsafe.WriteUnaligned(scores + k, score);
-                        maxZ = Vector.Max(maxZ, z);
+                        Unsafe.WriteUnaligned(messages + k, message);
                         maxMessage = Vector.Max(maxMessage, message);
                         maxScore = Vector.Max(maxScore, score);
                     }
 
                     var bestScore = VectorMath.HorizontalMax(maxScore);
                     var best = ArgMax(scores, stride, bestScore);
-                    var zMax = VectorMath.HorizontalMax(maxZ);
-                    if (_probabilities != null || zMax - clipMargin + VectorMath.HorizontalMax(maxMessage) >= bestScore)
+
+                    // The best score is at least max z (messages are sums of non-negative terms), so
+                    // a clipped class can only win where some message exceeds the clip margin.
+                    if (_probabilities != null || VectorMath.HorizontalMax(maxMessage) >= clipMargin)
                     {
+                        var zMax = float.NegativeInfinity;
+                        for (var k = 0; k < stride; k++)
+                        {
+                            logits[k] = (la[k] * tap.Weight0) + (lb[k] * tap.Weight1);
+                            zMax = MathF.Max(zMax, logits[k]);
+                        }
+
                         best = ExactScores(logits, messages, scores, stride, zMax, padding);
                         if (_probabilities != null)
                         {

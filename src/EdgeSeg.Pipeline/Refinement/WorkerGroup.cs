@@ -10,7 +10,7 @@ internal sealed class WorkerGroup : IDisposable
 {
     private readonly Thread[] _threads;
     private readonly ManualResetEventSlim[] _start;
-    private readonly ManualResetEventSlim _done = new(false, spinCount: 2000);
+    private readonly ManualResetEventSlim _done = new(false, spinCount: 2047);
     private IWorkerStep? _step;
     private int _pending;
     private Exception? _failure;
@@ -24,7 +24,7 @@ internal sealed class WorkerGroup : IDisposable
         _start = new ManualResetEventSlim[parts - 1];
         for (var i = 0; i < _threads.Length; i++)
         {
-            _start[i] = new ManualResetEventSlim(false, spinCount: 2000);
+            _start[i] = new ManualResetEventSlim(false, spinCount: 2047);
             var part = i + 1;
             _threads[i] = new Thread(() => Work(part))
             {
@@ -33,6 +33,9 @@ internal sealed class WorkerGroup : IDisposable
             };
             _threads[i].Start();
         }
+
+        // A blocking wait creates the event's lock object on first use; do it now, not in a frame.
+        _done.Wait(1);
     }
 
     /// <summary>Number of parts a step is split into (the caller's thread included).</summary>
