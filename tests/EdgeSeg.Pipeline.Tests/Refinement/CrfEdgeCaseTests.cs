@@ -109,6 +109,30 @@ public sealed class CrfEdgeCaseTests
     }
 
     [Fact]
+    public void Results_do_not_depend_on_the_number_of_threads()
+    {
+        const int classes = 7;
+        var image = CrfTestScenes.Regions(Width, Height, seed: 21);
+        var logits = CrfTestScenes.Logits(classes, 4, 5, seed: 22);
+        var labels1 = new byte[Width * Height];
+        var labels3 = new byte[Width * Height];
+        var q1 = new float[classes * Width * Height];
+        var q3 = new float[classes * Width * Height];
+        using (var one = new BilateralCrfRefiner(new CrfOptions(), parallelism: 1))
+        {
+            one.Refine(logits, classes, 4, 5, image, Width, Height, labels1, q1);
+        }
+
+        using (var three = new BilateralCrfRefiner(new CrfOptions(), parallelism: 3))
+        {
+            three.Refine(logits, classes, 4, 5, image, Width, Height, labels3, q3);
+        }
+
+        Assert.Equal(labels1, labels3);
+        Assert.Equal(q1, q3);
+    }
+
+    [Fact]
     public void Invalid_options_are_all_listed_by_property_name()
     {
         var options = new CrfOptions
