@@ -1,0 +1,28 @@
+using EdgeSeg.Benchmarks;
+
+// Each benchmark is a subcommand; add new ones to the switch.
+var command = args.Length > 0 ? args[0] : "";
+var rest = args.Length > 0 ? args[1..] : [];
+return command switch
+{
+    "crf" => CrfBenchmark.Run(rest),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("""
+        usage: dotnet run -c Release --project tests/EdgeSeg.Benchmarks -- <benchmark> [options]
+
+        benchmarks:
+          crf   fast dense CRF on shared/reference/crf (512x256, 19 classes): ms per frame (p50, p95)
+                for the plain argmax baseline and the CRF, side by side, with accuracy figures.
+                --iterations 5,10   mean-field iterations to time (default 5,10)
+                --frames N          timed frames per configuration (default 60)
+                --threads N         CRF threads (default: all cores, at most 4)
+                --scale S           CRF working scale (default: CrfOptions default)
+                --prune P           CRF class pruning threshold (default: CrfOptions default)
+                --shared DIR        the shared directory (default: $EDGESEG_SHARED_DIR or found upwards)
+        """);
+    return 2;
+}
