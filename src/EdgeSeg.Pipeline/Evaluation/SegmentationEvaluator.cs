@@ -79,9 +79,9 @@ public sealed class SegmentationEvaluator
             raw.Add(truth, output, atFrame, band);
             if (_refiner is not null)
             {
-                _refiner.Refine(
+                _refiner.TryRefine(
                     _segmenter.Logits, classes, model.OutputHeight, model.OutputWidth,
-                    _segmenter.ResizedBgr, model.Width, model.Height, refinedOutput.Labels);
+                    _segmenter.ResizedBgr, model.Width, model.Height, refinedOutput.Labels, long.MaxValue);
                 refined!.Add(truth, refinedOutput, atFrame, band);
             }
 

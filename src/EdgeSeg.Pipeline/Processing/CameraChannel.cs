@@ -7,8 +7,12 @@ public interface ILabelRefiner
 {
     /// <summary>
     /// Writes labels at width×height from <paramref name="scores"/> (C×h×w logits) guided by the BGR image.
+    /// Returns false when <paramref name="deadline"/> (a <see cref="System.Diagnostics.Stopwatch"/> timestamp)
+    /// passed before the refinement was complete; the labels are then not to be used.
     /// </summary>
-    void Refine(ReadOnlySpan<float> scores, int classes, int scoreHeight, int scoreWidth, ReadOnlySpan<byte> imageBgr, int width, int height, Span<byte> labels);
+    bool TryRefine(
+        ReadOnlySpan<float> scores, int classes, int scoreHeight, int scoreWidth, ReadOnlySpan<byte> imageBgr,
+        int width, int height, Span<byte> labels, long deadline);
 }
 
 /// <summary>An optional refiner with the time it may take per frame.</summary>
@@ -43,7 +47,7 @@ public sealed class CameraChannel : IDisposable
 
     public RefinementStage? Refinement { get; }
 
-    /// <summary>Frames published unrefined because refinement would have run over its budget.</summary>
+    /// <summary>Frames published unrefined because refinement ran over its budget.</summary>
     public long RefinementSkips => Interlocked.Read(ref _skips);
 
     /// <summary>Frames that failed inference (logged and dropped).</summary>
@@ -51,9 +55,6 @@ public sealed class CameraChannel : IDisposable
 
     /// <summary>Frames segmented.</summary>
     public long Processed => Interlocked.Read(ref _processed);
-
-    /// <summary>Set when the last refinement ran over budget: the next frame is let through unrefined.</summary>
-    internal bool RefinementOverran { get; set; }
 
     internal void CountSkip() => Interlocked.Increment(ref _skips);
 

@@ -159,9 +159,9 @@ public sealed class SegmentationLoop
     }
 
     /// <summary>
-    /// Refines when the camera asks for it and its last refinement stayed inside the budget. A frame
-    /// whose refinement overran keeps its refined labels (the work is done), but the next frame goes
-    /// unrefined and is counted as a skip, so a slow CRF cannot slow the camera down for long.
+    /// Refines when the camera asks for it. Refinement has the camera's time budget: when it overruns,
+    /// the frame is published with its unrefined labels and the skip is counted, so a slow CRF (a busy
+    /// board, a larger frame) can never hold the camera back.
     /// </summary>
     private bool TryRefine(CameraChannel camera)
     {
@@ -170,20 +170,17 @@ public sealed class SegmentationLoop
             return false;
         }
 
-        if (camera.RefinementOverran)
-        {
-            camera.RefinementOverran = false;
-            camera.CountSkip();
-            return false;
-        }
-
         var model = _segmenter.Model;
         _labels.EnsureSize(model.Width, model.Height);
-        var started = Stopwatch.GetTimestamp();
-        stage.Refiner.Refine(
+        var deadline = Stopwatch.GetTimestamp() + (long)(stage.Budget.TotalSeconds * Stopwatch.Frequency);
+        if (stage.Refiner.TryRefine(
             _segmenter.Logits, model.Labels.Count, model.OutputHeight, model.OutputWidth,
-            _segmenter.ResizedBgr, model.Width, model.Height, _labels.Labels);
-        camera.RefinementOverran = Stopwatch.GetElapsedTime(started) > stage.Budget;
-        return true;
+            _segmenter.ResizedBgr, model.Width, model.Height, _labels.Labels, deadline))
+        {
+            return true;
+        }
+
+        camera.CountSkip();
+        return false;
     }
 }

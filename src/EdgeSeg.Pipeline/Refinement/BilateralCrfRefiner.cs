@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using EdgeSeg.Pipeline.Processing;
+
 namespace EdgeSeg.Pipeline.Refinement;
 
 /// <summary>
@@ -8,7 +11,7 @@ namespace EdgeSeg.Pipeline.Refinement;
 /// stream at a time (it is not thread-safe); once warm it allocates nothing per frame of an
 /// unchanged size.
 /// </summary>
-public sealed class BilateralCrfRefiner : IDisposable
+public sealed class BilateralCrfRefiner : ILabelRefiner, IDisposable
 {
     private readonly MeanFieldEngine _engine;
     private bool _disposed;
@@ -84,6 +87,18 @@ public sealed class BilateralCrfRefiner : IDisposable
         }
 
         _engine.Run(scores, classes, scoreHeight, scoreWidth, imageBgr, width, height, labels, probabilities);
+    }
+
+    /// <summary>
+    /// Refines one frame against a deadline (a <see cref="Stopwatch"/> timestamp); false when the
+    /// refinement finished after it, in which case the caller keeps its unrefined labels.
+    /// </summary>
+    public bool TryRefine(
+        ReadOnlySpan<float> scores, int classes, int scoreHeight, int scoreWidth, ReadOnlySpan<byte> imageBgr,
+        int width, int height, Span<byte> labels, long deadline)
+    {
+        Refine(scores, classes, scoreHeight, scoreWidth, imageBgr, width, height, labels);
+        return Stopwatch.GetTimestamp() <= deadline;
     }
 
     public void Dispose()
