@@ -1,5 +1,7 @@
 using EdgeSeg.Pipeline.Inference;
 using EdgeSeg.Service.Configuration;
+using EdgeSeg.Pipeline.Processing;
+using EdgeSeg.Pipeline.Refinement;
 using EdgeSeg.Service.Hosting;
 
 namespace EdgeSeg.Service.Cli;
@@ -32,9 +34,11 @@ internal static class AppStartup
         }
     }
 
-    /// <summary>Per-camera refinement stages (none configured yet).</summary>
+    /// <summary>A CRF refiner for each camera that enables one (null for the others).</summary>
     public static CameraRefinements Refinements(LoadedConfiguration config) =>
-        new([.. config.Options.Cameras.Select(_ => (Pipeline.Processing.RefinementStage?)null)]);
+        new([.. config.Options.Cameras.Select(c => c.Refinement is { Enabled: true } r
+            ? new RefinementStage(new BilateralCrfRefiner(r.ToCrfOptions()), TimeSpan.FromMilliseconds(r.BudgetMs))
+            : null)]);
 
     public static void ReportConfigurationErrors(ConfigurationException e, TextWriter error)
     {

@@ -44,16 +44,18 @@ internal static class DemoCommand
             Description = "Statistics window in seconds",
             DefaultValueFactory = _ => 2,
         };
+        var crf = new Option<bool>("--crf") { Description = "Refine masks with the dense CRF (5 iterations)" };
         var command = new Command("demo", "Show EdgeSeg working on the bundled default: no camera or broker needed")
         {
-            seconds, source, model, port, window,
+            seconds, source, model, port, window, crf,
         };
         command.SetAction((parse, token) => RunAsync(
-            parse.GetValue(seconds), parse.GetValue(source)!, parse.GetValue(model), parse.GetValue(port), parse.GetValue(window), token));
+            parse.GetValue(seconds), parse.GetValue(source)!, parse.GetValue(model), parse.GetValue(port), parse.GetValue(window),
+            parse.GetValue(crf), token));
         return command;
     }
 
-    private static async Task<int> RunAsync(double seconds, string source, string? model, int port, double window, CancellationToken token)
+    private static async Task<int> RunAsync(double seconds, string source, string? model, int port, double window, bool crf, CancellationToken token)
     {
         if (!double.IsFinite(seconds) || seconds <= 0)
         {
@@ -70,6 +72,7 @@ internal static class DemoCommand
             ["Mqtt:Host"] = "127.0.0.1",
             ["Mqtt:Port"] = port.ToString(CultureInfo.InvariantCulture),
             ["Statistics:WindowSeconds"] = window.ToString(CultureInfo.InvariantCulture),
+            ["Cameras:0:Refinement:Enabled"] = crf ? "true" : "false",
         };
         LoadedConfiguration config;
         try
@@ -119,7 +122,9 @@ internal static class DemoCommand
             token).ConfigureAwait(false);
         await subscriber.SubscribeAsync("edgeseg/demo/#", cancellationToken: token).ConfigureAwait(false);
 
-        using var host = ServiceHost.Build(config, segmenter, AppStartup.Refinements(config), LogLevel.Warning);
+        using var refinements = AppStartup.Refinements(config);
+
+        using var host = ServiceHost.Build(config, segmenter, refinements, LogLevel.Warning);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
         stop.CancelAfter(TimeSpan.FromSeconds(seconds));
         await host.RunAsync(stop.Token).ConfigureAwait(false);
@@ -160,6 +165,11 @@ internal static class DemoCommand
         text.Append(CultureInfo.InvariantCulture, $"{time:HH:mm:ss} {root.GetProperty("camera").GetString()} #{root.GetProperty("seq").GetInt64(),-3} ");
         text.Append(CultureInfo.InvariantCulture, $"{root.GetProperty("fps").GetDouble(),5:0.0} fps  ");
         text.Append(CultureInfo.InvariantCulture, $"infer {root.GetProperty("inference_ms").GetProperty("p50").GetDouble(),4:0} ms  |");
+        if (root.GetProperty("window").GetProperty("refinement_skips").GetInt64() is > 0 and var skips)
+        {
+            text.Insert(text.Length - 1, string.Create(CultureInfo.InvariantCulture, $"crf skipped {skips}  "));
+        }
+
         var shares = root.GetProperty("shares").EnumerateObject()
             .Select(p => (p.Name, Share: p.Value.GetDouble()))
             .Where(p => p.Share >= 0.005)

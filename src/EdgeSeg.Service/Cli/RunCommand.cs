@@ -43,7 +43,9 @@ internal static class RunCommand
             return ExitCodes.Config;
         }
 
-        using var host = ServiceHost.Build(config, segmenter, AppStartup.Refinements(config), LogLevel.Information);
+        using var refinements = AppStartup.Refinements(config);
+
+        using var host = ServiceHost.Build(config, segmenter, refinements, LogLevel.Information);
         await host.RunAsync(token).ConfigureAwait(false);
         return ExitCodes.Ok;
     }

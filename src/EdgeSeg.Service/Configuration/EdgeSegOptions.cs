@@ -50,6 +50,50 @@ public sealed class CameraOptions
 
     /// <summary>Highest frame rate segmented; null = as fast as the source and model allow.</summary>
     public double? MaxFps { get; set; }
+
+    /// <summary>Optional fully connected CRF on this camera's masks.</summary>
+    public RefinementOptions Refinement { get; set; } = new();
+}
+
+/// <summary>
+/// The dense CRF stage of one camera, with DeepLab's parameter names and units: distances in pixels of
+/// the model's input frame, colour differences in 0..255 intensity levels.
+/// </summary>
+public sealed class RefinementOptions
+{
+    public bool Enabled { get; set; }
+
+    /// <summary>Mean-field iterations.</summary>
+    public int Iterations { get; set; } = 5;
+
+    /// <summary>w1: weight of the appearance (bilateral) kernel.</summary>
+    public float AppearanceWeight { get; set; } = 10;
+
+    /// <summary>θα: spatial standard deviation of the appearance kernel, pixels.</summary>
+    public float AppearanceSpatialSigma { get; set; } = 80;
+
+    /// <summary>θβ: colour standard deviation of the appearance kernel, 0..255 levels.</summary>
+    public float AppearanceColorSigma { get; set; } = 13;
+
+    /// <summary>w2: weight of the smoothness kernel.</summary>
+    public float SmoothnessWeight { get; set; } = 3;
+
+    /// <summary>θγ: spatial standard deviation of the smoothness kernel, pixels.</summary>
+    public float SmoothnessSpatialSigma { get; set; } = 3;
+
+    /// <summary>Time one frame's refinement may take; past it the frame is published unrefined and the skip counted.</summary>
+    public double BudgetMs { get; set; } = 50;
+
+    /// <summary>The refiner's parameters.</summary>
+    public Pipeline.Refinement.CrfOptions ToCrfOptions() => new()
+    {
+        Iterations = Iterations,
+        AppearanceWeight = AppearanceWeight,
+        AppearanceSpatialSigma = AppearanceSpatialSigma,
+        AppearanceColorSigma = AppearanceColorSigma,
+        SmoothnessWeight = SmoothnessWeight,
+        SmoothnessSpatialSigma = SmoothnessSpatialSigma,
+    };
 }
 
 /// <summary>The MQTT broker and topics.</summary>

@@ -70,6 +70,15 @@ public static class EdgeSegOptionsValidator
             {
                 errors.Add($"{path}.MaxFps: must be above 0 and at most 240 frames per second, got {fps}");
             }
+
+            if (camera.Refinement is { } refinement)
+            {
+                errors.AddRange(refinement.ToCrfOptions().Validate().Select(e => $"{path}.Refinement.{e}"));
+                if (!double.IsFinite(refinement.BudgetMs) || refinement.BudgetMs is <= 0 or > 10_000)
+                {
+                    errors.Add($"{path}.Refinement.BudgetMs: must be above 0 and at most 10000 ms, got {refinement.BudgetMs}");
+                }
+            }
         }
 
         var mqtt = o.Mqtt;

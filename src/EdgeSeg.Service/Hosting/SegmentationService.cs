@@ -141,5 +141,16 @@ internal sealed class SegmentationService : BackgroundService
     }
 }
 
-/// <summary>Per-camera refinement stages, in the order of the configured cameras (null: none).</summary>
-internal sealed record CameraRefinements(IReadOnlyList<RefinementStage?> Stages);
+/// <summary>Per-camera refinement stages, in the order of the configured cameras (null: none). Owns the refiners.</summary>
+internal sealed class CameraRefinements(IReadOnlyList<RefinementStage?> stages) : IDisposable
+{
+    public IReadOnlyList<RefinementStage?> Stages { get; } = stages;
+
+    public void Dispose()
+    {
+        foreach (var stage in Stages)
+        {
+            (stage?.Refiner as IDisposable)?.Dispose();
+        }
+    }
+}

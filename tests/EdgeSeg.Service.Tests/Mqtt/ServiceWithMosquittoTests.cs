@@ -55,7 +55,8 @@ public sealed class ServiceWithMosquittoTests
         Assert.NotNull(segmenter);
 
         await using var watcher = await MqttProbe.SubscribeAsync(broker.Port, "edgeseg/itest/#");
-        using var host = ServiceHost.Build(config, segmenter, AppStartup.Refinements(config), LogLevel.Warning);
+        using var refinements = AppStartup.Refinements(config);
+        using var host = ServiceHost.Build(config, segmenter, refinements, LogLevel.Warning);
         await host.StartAsync();
 
         var gotStats = await watcher.WaitForAsync(m => m.Count(x => x.Topic == "edgeseg/itest/cam1/stats") >= 3, TimeSpan.FromSeconds(90));
@@ -112,7 +113,8 @@ public sealed class ServiceWithMosquittoTests
         var config = ConfigurationLoader.Load(configPath, new Dictionary<string, string?>());
         using var segmenter = AppStartup.LoadModel(config, Console.Error);
         Assert.NotNull(segmenter);
-        using var host = ServiceHost.Build(config, segmenter, AppStartup.Refinements(config), LogLevel.Warning);
+        using var refinements = AppStartup.Refinements(config);
+        using var host = ServiceHost.Build(config, segmenter, refinements, LogLevel.Warning);
         await host.StartAsync();
 
         // No broker yet: inference goes on and windows pile up in the spool.
