@@ -32,9 +32,11 @@ public sealed class NetworkCameraTests
             Assert.Equal((320, 240), (frame.Width, frame.Height));
             first = frame.Pixels.ToArray();
 
-            // Warm: the buffer has its size, so reading further frames must not allocate.
+            // Warm: the buffer has its size, so further reads must not allocate. The bound is less than the
+            // smallest object (24 bytes) per frame: the runtime's own housekeeping (tiered JIT) may allocate a
+            // few bytes once, a per-frame allocation could not hide under it.
             Assert.True(source.Read(frame));
-            var sequences = new long[10];
+            var sequences = new long[20];
             var reads = 0;
             var before = GC.GetAllocatedBytesForCurrentThread();
             while (reads < sequences.Length && source.Read(frame))
@@ -43,13 +45,13 @@ public sealed class NetworkCameraTests
             }
 
             var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            Assert.Equal(10, reads);
-            Assert.Equal([2, 3, 4, 5, 6, 7, 8, 9, 10, 11], sequences);
-            Assert.Equal(0, allocated);
+            Assert.Equal(sequences.Length, reads);
+            Assert.Equal(Enumerable.Range(2, sequences.Length).Select(i => (long)i), sequences);
+            Assert.True(allocated < 24 * sequences.Length, $"{reads} warm reads allocated {allocated} bytes");
         }
 
         // The test pattern's ball moves and its background is coloured: real decoded video, not zeros.
-        Assert.False(first.AsSpan().SequenceEqual(frame.Pixels), "the picture did not change over 12 frames");
+        Assert.False(first.AsSpan().SequenceEqual(frame.Pixels), "the picture did not change over 22 frames");
         Assert.Contains(first, b => b > 100);
 
         // Dispose killed and reaped ffmpeg: no child process (not even a zombie) is left.
