@@ -300,7 +300,7 @@ public sealed class FfmpegFrameSource : IFrameSource
 
         var reason = _failure
             ?? (_stalled
-                ? $"{Description}: no frame for {_stallTimeout.TotalSeconds:0.#} s; ffmpeg stopped"
+                ? $"{Description}: no frame for {_stallTimeout.TotalSeconds:0.#} s; ffmpeg was stopped"
                 : IsLive
                     ? $"{Description}: the stream ended (ffmpeg exit code {exitCode?.ToString(CultureInfo.InvariantCulture) ?? "?"}{(read > 0 ? ", in the middle of a frame" : string.Empty)}); a live camera is expected to run forever"
                     : $"{Description}: ffmpeg stopped {(read > 0 ? "in the middle of a frame" : "before the end")} (exit code {exitCode?.ToString(CultureInfo.InvariantCulture) ?? "?"})");
@@ -351,7 +351,7 @@ public sealed class FfmpegFrameSource : IFrameSource
         }
 
         // Scrubbed on arrival, so the ring never holds a secret.
-        var line = _uri.Scrub(e.Data.Trim());
+        var line = CleanLine(_uri, e.Data);
         if (line.Length > StderrLineLength)
         {
             line = string.Concat(line.AsSpan(0, StderrLineLength), "…");
@@ -362,6 +362,22 @@ public sealed class FfmpegFrameSource : IFrameSource
             _stderr[_stderrNext % StderrLines] = line;
             _stderrNext++;
         }
+    }
+
+    /// <summary>
+    /// An ffmpeg log line made fit for a log: the password scrubbed, and the "[tcp @ 0x55d0c3a1e2c0] "
+    /// prefix (an internal pointer, no help to an operator) dropped.
+    /// </summary>
+    private static string CleanLine(SourceUri uri, string line)
+    {
+        var text = line.AsSpan().Trim();
+        if (text.StartsWith("[") && text.IndexOf(" @ 0x", StringComparison.Ordinal) is > 0 and var at
+            && text[at..].IndexOf("] ", StringComparison.Ordinal) is > 0 and var end)
+        {
+            text = text[(at + end + 2)..];
+        }
+
+        return uri.Scrub(text.ToString());
     }
 
     private string StderrTail()
@@ -476,7 +492,7 @@ public sealed class FfmpegFrameSource : IFrameSource
             {
                 lock (stderr)
                 {
-                    stderr.Add(uri.Scrub(e.Data.Trim()));
+                    stderr.Add(CleanLine(uri, e.Data));
                 }
             }
         };
