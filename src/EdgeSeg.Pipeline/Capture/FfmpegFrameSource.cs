@@ -69,6 +69,7 @@ public sealed class FfmpegFrameSource : IFrameSource
     private FfmpegFrameSource(SourceUri uri, StreamInfo info, string ffmpeg, FfmpegSourceOptions options)
     {
         _uri = uri;
+        Description = uri.Redacted;
         Width = info.Width;
         Height = info.Height;
         NominalFps = info.Fps;
@@ -111,7 +112,7 @@ public sealed class FfmpegFrameSource : IFrameSource
     }
 
     /// <summary>The URI with its password hidden.</summary>
-    public string Description => _uri.Redacted;
+    public string Description { get; }
 
     /// <summary>The frame rate the stream announces, from the probe.</summary>
     public double? NominalFps { get; }
