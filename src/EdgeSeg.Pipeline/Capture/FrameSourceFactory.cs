@@ -9,7 +9,7 @@ namespace EdgeSeg.Pipeline.Capture;
 public static class FrameSourceFactory
 {
     /// <summary>Schemes this build understands.</summary>
-    public static IReadOnlyList<string> Schemes { get; } = ["file", "v4l2", "synthetic"];
+    public static IReadOnlyList<string> Schemes { get; } = ["file", "v4l2", "synthetic", .. FfmpegFrameSource.Schemes];
 
     /// <summary>Returns null when <paramref name="source"/> is well formed, else what is wrong with it.</summary>
     public static string? Validate(string? source, string? baseDirectory = null)
@@ -40,6 +40,9 @@ public static class FrameSourceFactory
                 case "synthetic":
                     SyntheticFrameSource.Open(new Uri(uri.Original)).Dispose();
                     return null;
+                case "rtsp" or "rtsps" or "http" or "https":
+                    // The query belongs to the camera (channel=1&subtype=0 …) and is passed on untouched.
+                    return FfmpegFrameSource.Check(uri);
                 default:
                     return $"unsupported scheme '{uri.Scheme}' (supported: {string.Join(", ", Schemes)})";
             }
@@ -71,6 +74,7 @@ public static class FrameSourceFactory
                 "v4l2" => OpenCvFrameSource.OpenDevice(
                     uri.Path, uri.GetPositiveInt("width", 0), uri.GetPositiveInt("height", 0), uri.GetPositiveInt("fps", 0)),
                 "synthetic" => SyntheticFrameSource.Open(new Uri(uri.Original)),
+                "rtsp" or "rtsps" or "http" or "https" => FfmpegFrameSource.Open(uri),
                 _ => throw new FrameSourceException(
                     $"unsupported scheme '{uri.Scheme}' in '{uri.Redacted}' (supported: {string.Join(", ", Schemes)})"),
             };

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 
 namespace EdgeSeg.Pipeline.Capture;
 
@@ -7,7 +8,7 @@ namespace EdgeSeg.Pipeline.Capture;
 /// <c>synthetic://street?seed=7</c>. Parsed by hand rather than with <see cref="Uri"/>, which would read the
 /// first folder of a relative file path as a host name.
 /// </summary>
-public sealed class SourceUri
+public sealed partial class SourceUri
 {
     private SourceUri(string original, string scheme, string authority, string path, IReadOnlyDictionary<string, string> query)
     {
@@ -51,6 +52,29 @@ public sealed class SourceUri
         }
     }
 
+    /// <summary>
+    /// Replaces every occurrence of this URI's password (as written and percent-decoded) in
+    /// <paramref name="text"/>, such as a line an external tool printed about the URI, so it is safe to log.
+    /// </summary>
+    public string Scrub(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var at = Authority.LastIndexOf('@');
+        var colon = Authority.IndexOf(':', StringComparison.Ordinal);
+        if (at < 0 || colon < 0 || colon >= at - 1)
+        {
+            return text;
+        }
+
+        // The whole URI first, so that the usual case reads naturally ("user:***@host"); then any other
+        // spelling of the password, since tools may print it decoded or inside a longer string.
+        var password = Authority[(colon + 1)..at];
+        var result = text.Replace(Original, Redacted, StringComparison.Ordinal)
+            .Replace(password, "***", StringComparison.Ordinal);
+        var decoded = Uri.UnescapeDataString(password);
+        return decoded.Length > 0 ? result.Replace(decoded, "***", StringComparison.Ordinal) : result;
+    }
+
     /// <summary>Parses <paramref name="text"/>; throws <see cref="FormatException"/> naming what is wrong.</summary>
     public static SourceUri Parse(string text)
     {
@@ -62,13 +86,13 @@ public sealed class SourceUri
         var sep = text.IndexOf("://", StringComparison.Ordinal);
         if (sep <= 0)
         {
-            throw new FormatException($"'{text}' is not a URI: expected scheme://…, e.g. file:///videos/cam.mp4");
+            throw new FormatException($"'{RedactLoosely(text)}' is not a URI: expected scheme://…, e.g. file:///videos/cam.mp4");
         }
 
         var scheme = text[..sep].ToLowerInvariant();
         if (!scheme.All(c => char.IsAsciiLetterOrDigit(c) || c is '+' or '-' or '.'))
         {
-            throw new FormatException($"'{text}' has an invalid scheme '{text[..sep]}'");
+            throw new FormatException($"'{RedactLoosely(text)}' has an invalid scheme '{text[..sep]}'");
         }
 
         var rest = text[(sep + 3)..];
@@ -131,6 +155,15 @@ public sealed class SourceUri
         }
     }
 
+    /// <summary>
+    /// Masks what looks like a password ("user:secret@") in text that did not parse as a URI, so that even
+    /// the message about a malformed camera address cannot leak its credentials.
+    /// </summary>
+    private static string RedactLoosely(string text) => LoosePassword().Replace(text, "***");
+
+    [GeneratedRegex(@"(?<=:)[^:/@]+(?=@)")]
+    private static partial Regex LoosePassword();
+
     private static Dictionary<string, string> ParseQuery(string text, string query)
     {
         var result = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -141,7 +174,7 @@ public sealed class SourceUri
             var value = eq < 0 ? string.Empty : Uri.UnescapeDataString(part[(eq + 1)..]);
             if (!result.TryAdd(key, value))
             {
-                throw new FormatException($"parameter '{key}' appears twice in '{text}'");
+                throw new FormatException($"parameter '{key}' appears twice in '{RedactLoosely(text)}'");
             }
         }
 
