@@ -42,8 +42,11 @@ public sealed class ModelManifest
     /// <summary>Informational: dilation rates of the ASPP branches.</summary>
     public IReadOnlyList<int>? AsppRates { get; init; }
 
-    /// <summary>Free-form notes (training data, accuracy); ignored by the appliance.</summary>
+    /// <summary>Free-form notes; ignored by the appliance.</summary>
     public JsonElement? Notes { get; init; }
+
+    /// <summary>How the model was trained (data, iterations, time, validation score); informational.</summary>
+    public JsonElement? Training { get; init; }
 
     /// <summary>The manifest path for a model path: same name, extension .json.</summary>
     public static string PathFor(string modelPath) => Path.ChangeExtension(modelPath, ".json");
