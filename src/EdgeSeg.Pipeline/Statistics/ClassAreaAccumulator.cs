@@ -81,9 +81,10 @@ public sealed class ClassAreaAccumulator
             throw new ArgumentException($"{shares.Length} shares for {_sum.Length} classes", nameof(shares));
         }
 
-        if (_start == DateTimeOffset.MinValue)
+        if (_frames == 0)
         {
-            Reset(now, droppedTotal, skipsTotal);
+            // Counters are not reset here: drops and skips since the last window (this frame's included) belong to this one.
+            _start = now;
         }
 
         for (var c = 0; c < shares.Length; c++)

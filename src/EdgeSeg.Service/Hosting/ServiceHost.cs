@@ -3,6 +3,7 @@ using EdgeSeg.Service.Configuration;
 using EdgeSeg.Service.Mqtt;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeSeg.Service.Hosting;
@@ -34,7 +35,10 @@ internal static class ServiceHost
         builder.Services.AddSingleton(refinements);
         builder.Services.AddSingleton<MqttStatsPublisher>();
         builder.Services.AddSingleton<PipelineHeartbeat>();
-        builder.Services.AddHostedService<SystemdWatchdog>();
+        if (SystemdHelpers.IsSystemdService())
+        {
+            builder.Services.AddHostedService<SystemdWatchdog>();
+        }
 
         // Hosted services stop in reverse order: inference first, then the publisher says "offline".
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MqttStatsPublisher>());

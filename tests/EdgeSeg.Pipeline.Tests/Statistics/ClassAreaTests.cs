@@ -40,7 +40,8 @@ public sealed class ClassAreaTests
         Assert.NotNull(w);
         Assert.Equal(1, w.Sequence);
         Assert.Equal(3, w.Frames);
-        Assert.Equal(5, w.DroppedFrames);
+        // Every drop belongs to one window: the first window has all of them since the camera started.
+        Assert.Equal(9, w.DroppedFrames);
         Assert.Equal(1.0, w.Fps, 9);
         Assert.Equal(0.5, w.Classes[0].Mean, 9);
         Assert.Equal(0.2, w.Classes[0].Min, 9);
@@ -53,6 +54,10 @@ public sealed class ClassAreaTests
         var next = acc.Add([1, 0, 0], t.AddSeconds(3), 1, 1, droppedTotal: 9);
         Assert.Null(next);
         Assert.Equal(1, acc.FramesInWindow);
+        Assert.Null(acc.Add([1, 0, 0], t.AddSeconds(4), 1, 1, droppedTotal: 10));
+        var second = acc.Add([1, 0, 0], t.AddSeconds(5), 1, 1, droppedTotal: 12);
+        Assert.Equal(3, second!.DroppedFrames);
+        Assert.Equal(2, second.Sequence);
     }
 
     [Fact]

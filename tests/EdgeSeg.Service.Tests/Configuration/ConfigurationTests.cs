@@ -84,6 +84,10 @@ public sealed class ConfigurationTests
         { "object where a value belongs", c => c["Mqtt"]!["Host"] = new JsonObject { ["Name"] = "x" }, "Mqtt.Host: expected a single value" },
         { "empty camera name", c => c["Cameras"]![0]!["Name"] = "", "Cameras[0].Name: required" },
         { "keep-alive too short", c => c["Mqtt"]!["KeepAliveSeconds"] = 1, "Mqtt.KeepAliveSeconds: must be 5..3600" },
+        { "no CRF iterations", c => c["Cameras"]![0]!["Refinement"] = new JsonObject { ["Enabled"] = true, ["Iterations"] = 0 }, "Cameras[0].Refinement.Iterations: must be 1..50, got 0" },
+        { "zero CRF colour sigma", c => c["Cameras"]![1]!["Refinement"] = new JsonObject { ["AppearanceColorSigma"] = 0 }, "Cameras[1].Refinement.AppearanceColorSigma: must be" },
+        { "negative CRF budget", c => c["Cameras"]![0]!["Refinement"] = new JsonObject { ["BudgetMs"] = -5 }, "Cameras[0].Refinement.BudgetMs: must be above 0" },
+        { "unknown CRF key", c => c["Cameras"]![0]!["Refinement"] = new JsonObject { ["Iteration"] = 5 }, "Cameras[0].Refinement.Iteration: unknown key" },
     };
 
     [Theory]
