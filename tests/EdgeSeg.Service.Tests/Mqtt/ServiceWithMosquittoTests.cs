@@ -129,4 +129,52 @@ public sealed class ServiceWithMosquittoTests
         await host.StopAsync();
         Assert.True(arrived, "the first window, produced while the broker was away, never arrived");
     }
+
+    [Fact]
+    public async Task After_the_broker_restarts_the_service_reconnects_says_online_and_goes_on_counting()
+    {
+        var dir = TestFiles.NewTempDirectory();
+        var video = WriteStreetVideo(dir);
+        var configPath = Path.Combine(dir, "edgeseg.json");
+        var port = TestFiles.FreePort();
+        File.WriteAllText(configPath, new JsonObject
+        {
+            ["DeviceId"] = "flap",
+            ["Model"] = new JsonObject { ["Path"] = TestFiles.Fixture("colour_logits.onnx") },
+            ["Cameras"] = new JsonArray(new JsonObject { ["Name"] = "cam1", ["Source"] = $"file://{video}?loop=true" }),
+            ["Mqtt"] = new JsonObject { ["Host"] = "127.0.0.1", ["Port"] = port },
+            ["Statistics"] = new JsonObject { ["WindowFrames"] = 3 },
+        }.ToJsonString());
+        var config = ConfigurationLoader.Load(configPath, new Dictionary<string, string?>());
+        using var segmenter = AppStartup.LoadModel(config, Console.Error);
+        Assert.NotNull(segmenter);
+        using var refinements = AppStartup.Refinements(config);
+        using var host = ServiceHost.Build(config, segmenter, refinements, LogLevel.Warning);
+
+        long lastSeqBefore;
+        var broker = MosquittoBroker.StartOn(port);
+        try
+        {
+            await host.StartAsync();
+            await using var before = await MqttProbe.SubscribeAsync(port, "edgeseg/flap/cam1/stats");
+            Assert.True(await before.WaitForAsync(m => m.Count >= 2, TimeSpan.FromSeconds(60)), "no stats before the restart");
+            lastSeqBefore = before.Messages.Max(m => JsonDocument.Parse(m.Payload).RootElement.GetProperty("seq").GetInt64());
+        }
+        finally
+        {
+            broker.Dispose();
+        }
+
+        // The broker is gone for a while; inference goes on.
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        using var restarted = MosquittoBroker.StartOn(port);
+        await using var after = await MqttProbe.SubscribeAsync(port, "edgeseg/flap/#");
+        var resumed = await after.WaitForAsync(
+            m => m.Any(x => x.Topic == "edgeseg/flap/status" && x.Payload == "online")
+                 && m.Any(x => x.Topic.EndsWith("/stats", StringComparison.Ordinal)
+                               && JsonDocument.Parse(x.Payload).RootElement.GetProperty("seq").GetInt64() > lastSeqBefore + 1),
+            TimeSpan.FromSeconds(90));
+        await host.StopAsync();
+        Assert.True(resumed, $"after the restart: {string.Join(", ", after.Messages.Select(m => m.Topic + "=" + (m.Payload.Length > 20 ? "json" : m.Payload)))}");
+    }
 }
