@@ -27,7 +27,8 @@ public sealed class DatasetCommandTests : IDisposable
     {
         var code = Run("dataset", "render", "--count", "3", "--size", "64x32", "--seed", "5", "--out", _root, "--jobs", "1");
         Assert.Equal(0, code);
-        Assert.Equal(["000000.png", "000001.png", "000002.png"], Directory.GetFiles(Path.Combine(_root, "images")).Select(Path.GetFileName).Order().ToArray());
+        var images = Directory.GetFiles(Path.Combine(_root, "images")).Select(f => Path.GetFileName(f)).Order().ToArray();
+        Assert.Equal(new[] { "000000.png", "000001.png", "000002.png" }, images);
         Assert.Equal(3, Directory.GetFiles(Path.Combine(_root, "labels")).Length);
     }
 
