@@ -75,6 +75,11 @@ def main():
     ap.add_argument("--val-count", type=int, default=64)
     ap.add_argument("--share", default="", help="folder to copy ONNX snapshots to")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--resume", default="", help="start from this checkpoint's weights (the optimizer starts afresh)")
+    ap.add_argument("--bn-momentum", type=float, default=0.1,
+                    help="BatchNorm momentum; torchvision's MobileNetV3 uses 0.01, whose running statistics lag far "
+                         "behind the weights when training from scratch for a few thousand steps")
+    ap.add_argument("--warmup", type=int, default=150, help="linear learning-rate warm-up, in iterations")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -91,6 +96,16 @@ def main():
     print("class weights:", " ".join(f"{c}={w:.2f}" for c, w in zip(common.CLASSES, weights.tolist())), flush=True)
 
     model = common.build_model()
+    if args.resume:
+        ckpt = torch.load(args.resume, map_location="cpu")
+        model.load_state_dict(ckpt["model"])
+        print(f"resumed from {args.resume}: {ckpt['iterations']} iterations, {ckpt['minutes']:.1f} min", flush=True)
+        it0, minutes0 = ckpt["iterations"], ckpt["minutes"]
+    else:
+        it0, minutes0 = 0, 0.0
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.momentum = args.bn_momentum
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     crop_w, crop_h = (int(v) for v in args.crop.split("x"))
@@ -105,7 +120,7 @@ def main():
         frac = elapsed / budget
         if frac >= 1.0:
             break
-        warm = min(1.0, (it + 1) / 150.0)
+        warm = min(1.0, (it + 1) / max(1, args.warmup))
         lr = args.lr * warm * (1.0 - frac) ** 0.9
         for g in opt.param_groups:
             g["lr"] = lr
@@ -125,11 +140,12 @@ def main():
             print(f"it {it} t {elapsed / 60:.1f} min lr {lr:.2e} loss {loss_avg:.4f} {'full' if full else 'crop'}", flush=True)
         if time.time() - last_snapshot >= args.snapshot_minutes * 60.0:
             last_snapshot = time.time()
-            snapshot(model, args, it, val_images, val_labels, elapsed)
+            snapshot(model, args, it0 + it, val_images, val_labels, minutes0 * 60 + elapsed)
 
     total = time.time() - start
-    print(f"training finished: {it} iterations in {total / 60:.1f} min", flush=True)
-    snapshot(model, args, it, val_images, val_labels, total, final=True)
+    print(f"training finished: {it} iterations in {total / 60:.1f} min (cumulative {it0 + it} iterations, "
+          f"{minutes0 + total / 60:.1f} min)", flush=True)
+    snapshot(model, args, it0 + it, val_images, val_labels, minutes0 * 60 + total, final=True)
 
 
 def snapshot(model, args, it, val_images, val_labels, elapsed, final=False):

@@ -35,7 +35,8 @@ internal static class SceneGenerator
         var layout = rng.Fork(1);
         var look = rng.Fork(2);
 
-        var lanes = layout.Pick([0, 0, 3, 1.5, 3]) ;
+        // Two, three or four lanes (the index is the lane count).
+        var lanes = layout.Pick([0, 0, 3, 1.5, 3]);
         var laneWidth = layout.Range(3.0, 3.6);
         var parking = new[] { layout.Chance(0.45) ? layout.Range(2.0, 2.5) : 0, layout.Chance(0.45) ? layout.Range(2.0, 2.5) : 0 };
         var sidewalk = new[] { layout.Range(2.0, 5.0), layout.Range(2.0, 5.0) };
@@ -136,7 +137,7 @@ internal static class SceneGenerator
     private static (Bgr Ambient, Bgr Horizon, Bgr Zenith) Lighting(LightMode mode, SceneRandom r) => mode switch
     {
         LightMode.Day => (
-            Grey(r.Range(0.85, 1.15), 0).Scale(1.0 / 1.0) with { B = r.Range(0.88, 1.12) },
+            DayAmbient(r),
             new Bgr(r.Range(215, 245), r.Range(200, 225), r.Range(170, 205)),
             new Bgr(r.Range(200, 235), r.Range(130, 165), r.Range(70, 110))),
         LightMode.Dusk => (
@@ -148,6 +149,14 @@ internal static class SceneGenerator
             new Bgr(r.Range(40, 60), r.Range(35, 50), r.Range(30, 45)),
             new Bgr(r.Range(15, 30), r.Range(8, 18), r.Range(5, 12))),
     };
+
+    /// <summary>Daylight: a random level with a slightly cooler or warmer blue channel.</summary>
+    private static Bgr DayAmbient(SceneRandom r)
+    {
+        var level = r.Range(0.85, 1.15);
+        var blue = r.Range(0.88, 1.12);
+        return new Bgr(blue, level, level);
+    }
 
     private static void BuildSide(StreetScene scene, int side, SceneRandom r, SceneRandom look)
     {

@@ -350,7 +350,7 @@ public sealed partial class StreetSceneRenderer
             }
             else
             {
-                DrawVehicle(m, p, rider: m.Kind is MoverKind.Bicycle or MoverKind.Motorcycle, t: t);
+                DrawVehicle(m, p, rider: m.Kind is MoverKind.Bicycle or MoverKind.Motorcycle);
             }
         }
     }
@@ -368,7 +368,7 @@ public sealed partial class StreetSceneRenderer
         }
     }
 
-    private void DrawVehicle(Mover m, double start, bool rider = false, double t = 0)
+    private void DrawVehicle(Mover m, double start, bool rider = false)
     {
         var forward = m.Speed >= 0;
         var vf = new VehicleFrame(m.AlongX, start, m.Fixed, m.Length, forward);
@@ -459,7 +459,7 @@ public sealed partial class StreetSceneRenderer
                     FacePoly(vf, Face.Front, l - 0.45, [(-0.38, 0.98), (0.38, 0.98), (0.38, 1.06), (-0.38, 1.06)], label, tyre, depth);
                     if (rider)
                     {
-                        DrawRider(m, vf, t, motor: true, depth - 0.05f);
+                        DrawRider(m, vf, motor: true, depth - 0.05f);
                     }
 
                     break;
@@ -473,7 +473,7 @@ public sealed partial class StreetSceneRenderer
                     FacePoly(vf, Face.Front, l - 0.45, [(-0.3, 0.98), (0.3, 0.98), (0.3, 1.04), (-0.3, 1.04)], label, body, depth);
                     if (rider)
                     {
-                        DrawRider(m, vf, t, motor: false, depth - 0.05f);
+                        DrawRider(m, vf, motor: false, depth - 0.05f);
                     }
 
                     break;

@@ -65,7 +65,7 @@ public sealed partial class StreetSceneRenderer
     }
 
     /// <summary>The person on a bicycle or motorcycle, labelled rider; pedalling follows the distance covered.</summary>
-    private void DrawRider(Mover m, VehicleFrame vf, double t, bool motor, float depth)
+    private void DrawRider(Mover m, VehicleFrame vf, bool motor, float depth)
     {
         var paints = PaintsOf(m);
         var helmet = motor ? Lit(m.Colour3.Scale(1.2), 6) : paints.Hair;
@@ -73,7 +73,6 @@ public sealed partial class StreetSceneRenderer
         var l = m.Length;
         var mid = l / 2;
         var crank = (vf.Forward ? vf.Start : -vf.Start) / 0.35;
-        _ = t;
 
         if (m.AlongX)
         {

@@ -1,0 +1,84 @@
+"""Re-estimates BatchNorm statistics of a training checkpoint, evaluates it and exports ONNX + manifest.
+
+torchvision's MobileNetV3 uses BatchNorm momentum 0.01, so its running statistics average over
+the last few hundred steps. Trained from scratch for only ~1-2 thousand steps, the weights change
+faster than that and the running statistics lag behind them (the model is good in training mode
+and poor in eval mode). Recomputing the statistics with the final weights on full-size training
+frames (a cumulative average, no gradient step) fixes this without touching the learned weights.
+"""
+import argparse
+import os
+import shutil
+
+import numpy as np
+import torch
+from torch import nn
+
+import common
+from train import evaluate
+
+
+@torch.no_grad()
+def recalibrate(model, images, batches, batch, seed=0):
+    rng = np.random.default_rng(seed)
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.reset_running_stats()
+            m.momentum = None  # cumulative average over all recalibration batches
+    model.train()
+    for _ in range(batches):
+        idx = rng.integers(0, len(images), batch)
+        model(common.normalise(images[idx]))
+    model.eval()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--checkpoint", default="runs/street/last.pt")
+    ap.add_argument("--train", default="data/train")
+    ap.add_argument("--val", default="data/val")
+    ap.add_argument("--batches", type=int, default=100)
+    ap.add_argument("--batch", type=int, default=4)
+    ap.add_argument("--val-count", type=int, default=64)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--out", default="runs/street/final")
+    ap.add_argument("--share", default="")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+
+    ckpt = torch.load(args.checkpoint, map_location="cpu")
+    model = common.build_model()
+    model.load_state_dict(ckpt["model"])
+    images, _ = common.load_split(args.train)
+    val_images, val_labels = common.load_split(args.val)
+    val_images, val_labels = val_images[:args.val_count], val_labels[:args.val_count]
+
+    model.eval()
+    before = evaluate(model, val_images, val_labels)[0]
+    recalibrate(model, images, args.batches, args.batch)
+    miou, acc, iou, present = evaluate(model, val_images, val_labels)
+    model.eval()
+    print(f"checkpoint {args.checkpoint}: {ckpt['iterations']} iterations, {ckpt['minutes']:.1f} min; "
+          f"val mIoU {before:.4f} before, {miou:.4f} after BatchNorm recalibration (acc {acc:.4f})")
+    print(" ".join(f"{c}={v:.2f}" for c, v, p in zip(common.CLASSES, iou, present) if p))
+
+    os.makedirs(args.out, exist_ok=True)
+    name = "deeplabv3_mnv3_street_512x256"
+    onnx_path = os.path.join(args.out, name + ".onnx")
+    common.export_onnx(model, onnx_path)
+    common.write_manifest(os.path.join(args.out, name + ".json"), name,
+                          {"Training": {"Iterations": ckpt["iterations"], "Minutes": round(ckpt["minutes"], 1),
+                                        "ValidationMIoU": round(float(miou), 4)}})
+    torch.save({**ckpt, "model": model.state_dict(), "val_miou": miou}, os.path.join(args.out, "final.pt"))
+    if args.share:
+        os.makedirs(args.share, exist_ok=True)
+        for ext in (".onnx", ".json"):
+            src = os.path.join(args.out, name + ext)
+            tmp = os.path.join(args.share, "." + name + ext + ".tmp")
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, os.path.join(args.share, name + ext))
+    print(f"exported {onnx_path}")
+
+
+if __name__ == "__main__":
+    main()

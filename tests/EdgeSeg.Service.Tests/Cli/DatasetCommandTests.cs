@@ -1,0 +1,52 @@
+using System.CommandLine;
+using EdgeSeg.Service.Cli;
+
+namespace EdgeSeg.Service.Tests.Cli;
+
+public sealed class DatasetCommandTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "edgeseg-cli-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root))
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+    }
+
+    private static int Run(params string[] args)
+    {
+        var root = new RootCommand();
+        root.Subcommands.Add(DatasetCommand.Create());
+        return root.Parse(args).Invoke();
+    }
+
+    [Fact]
+    public void Dataset_render_writes_numbered_image_and_label_pairs()
+    {
+        var code = Run("dataset", "render", "--count", "3", "--size", "64x32", "--seed", "5", "--out", _root, "--jobs", "1");
+        Assert.Equal(0, code);
+        var images = Directory.GetFiles(Path.Combine(_root, "images")).Select(f => Path.GetFileName(f)).Order().ToArray();
+        Assert.Equal(new[] { "000000.png", "000001.png", "000002.png" }, images);
+        Assert.Equal(3, Directory.GetFiles(Path.Combine(_root, "labels")).Length);
+    }
+
+    [Theory]
+    [InlineData("64")]
+    [InlineData("8x8")]
+    [InlineData("wide")]
+    public void A_bad_size_is_rejected_without_writing_anything(string size)
+    {
+        var code = Run("dataset", "render", "--count", "1", "--size", size, "--out", _root);
+        Assert.NotEqual(0, code);
+        Assert.False(Directory.Exists(_root));
+    }
+
+    [Fact]
+    public void Count_and_out_are_required()
+    {
+        Assert.NotEqual(0, Run("dataset", "render", "--out", _root));
+        Assert.NotEqual(0, Run("dataset", "render", "--count", "1"));
+    }
+}
