@@ -93,4 +93,15 @@ public sealed partial class CommandLineTests
         using var image = OpenCvSharp.Cv2.ImRead(output);
         Assert.Equal((320, 160), (image.Width, image.Height));
     }
+
+    [Fact]
+    public async Task Model_inspect_reports_the_shipped_models_output_stride_and_aspp_rates()
+    {
+        var r = await EdgesegProcess.RunAsync(Timeout, "model", "inspect");
+        Assert.True(r.ExitCode == 0, r.Output + r.Error);
+        Assert.Contains("output stride    16 (smallest feature map 32x16 for a 512x256 input)", r.Output, StringComparison.Ordinal);
+        Assert.Contains("ASPP             on a 960-channel 32x16 map: 1x1 conv + 3x3 rate 6 + 3x3 rate 12 + 3x3 rate 18 + image pooling", r.Output, StringComparison.Ordinal);
+        Assert.Contains("projection       concat → 1x1 conv to 256 channels", r.Output, StringComparison.Ordinal);
+        Assert.Matches(@"compute      \d+\.\d\d GMAC", r.Output);
+    }
 }
