@@ -136,11 +136,20 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
     /// <summary>Lattice vertices of the last frame.</summary>
     public int LatticeVertices => _lattice.VertexCount;
 
+    /// <summary>The clock the deadline is compared with (<see cref="Stopwatch"/> timestamps); tests replace it.</summary>
+    internal Func<long> Clock { get; set; } = Stopwatch.GetTimestamp;
+
     public double StageMilliseconds(Stage stage) => _stageTicks[(int)stage] * 1000.0 / Stopwatch.Frequency;
 
-    public void Run(
+    /// <summary>
+    /// Refines one frame; false, with <paramref name="labels"/> and <paramref name="probabilities"/>
+    /// incomplete, as soon as a check finds the <see cref="Stopwatch"/> timestamp
+    /// <paramref name="deadline"/> passed (after the lattice build, between iterations, before and
+    /// after the full-resolution update). <see cref="long.MaxValue"/> never expires.
+    /// </summary>
+    public bool Run(
         ReadOnlySpan<float> scores, int classes, int scoreHeight, int scoreWidth, ReadOnlySpan<byte> image,
-        int width, int height, Span<byte> labels, Span<float> probabilities)
+        int width, int height, Span<byte> labels, Span<float> probabilities, long deadline = long.MaxValue)
     {
         Configure(classes, scoreHeight, scoreWidth, width, height);
         fixed (float* scoresPtr = scores)
@@ -154,7 +163,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
             _probabilities = probabilities.IsEmpty ? null : probabilitiesPtr;
             try
             {
-                RunFrame();
+                return RunFrame(deadline);
             }
             finally
             {
@@ -166,8 +175,13 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         }
     }
 
-    private void RunFrame()
+    private bool RunFrame(long deadline)
     {
+        if (Clock() > deadline)
+        {
+            return false;
+        }
+
         var t0 = Stopwatch.GetTimestamp();
         TransposeScores(_coarseAll.Pointer, _strideAll, null, _classes);
         RunPhase(Phase.Unary);
@@ -211,13 +225,26 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         SplitSplat();
         var t3 = Stopwatch.GetTimestamp();
 
+        // The clock is read between steps only: a step is short (well under a millisecond on the
+        // grid), and stopping inside one would need a check per row in every worker.
         for (var iteration = 1; iteration < _iterations; iteration++)
         {
+            if (Clock() > deadline)
+            {
+                return false;
+            }
+
             FilterAppearance();
             RunPhase(Phase.Update);
         }
 
+        if (Clock() > deadline)
+        {
+            return false;
+        }
+
         var t4 = Stopwatch.GetTimestamp();
+
         FilterAppearance();
         RunPhase(Phase.SmoothOut);
         RunPhase(Phase.Final);
@@ -231,6 +258,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         _stageTicks[(int)Stage.Normalise] = t3 - t2;
         _stageTicks[(int)Stage.Iterations] = t4 - t3;
         _stageTicks[(int)Stage.FinalPass] = t5 - t4;
+        return Clock() <= deadline;
     }
 
     /// <summary>Splat (with the horizontal smoothness pass alongside) and the six blur passes; result in lattice A.</summary>
