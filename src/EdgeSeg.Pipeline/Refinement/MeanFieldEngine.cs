@@ -118,8 +118,13 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
     internal enum Stage
     {
         Unary,
+
+        /// <summary>Locating every pixel in the lattice and inserting its simplex's vertices (parallel by rows).</summary>
         LatticeLocate,
+
+        /// <summary>Settling the vertex count (serial; a full serial insertion when a frame outgrew the table).</summary>
         LatticeInsert,
+
         LatticeFind,
         SplatLists,
         Normalise,
@@ -188,9 +193,10 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         ChooseActiveClasses();
         var t1 = Stopwatch.GetTimestamp();
 
+        _lattice.BeginInsert(_workers.Parts);
         RunPhase(Phase.Locate);
         var t1a = Stopwatch.GetTimestamp();
-        _lattice.InsertAll();
+        _lattice.EndInsert();
         _lattice.PrepareNeighbours();
         var t1b = Stopwatch.GetTimestamp();
         RunPhase(Phase.OffGridAndNeighbours);
@@ -295,6 +301,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
                 {
                     var (start, end) = Share(_height, part, parts);
                     _lattice.LocateRows(new ReadOnlySpan<byte>(_image, _width * _height * 3), _featureScales, start, end);
+                    _lattice.InsertRows(part, start, end);
                     break;
                 }
 
