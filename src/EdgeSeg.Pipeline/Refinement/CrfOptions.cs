@@ -51,9 +51,11 @@ public sealed class CrfOptions
     /// (1 = every pixel, 2 = every other pixel in x and y). The last iteration always updates every
     /// pixel of the frame, slicing the appearance lattice at each pixel's own colour, so edges stay
     /// pixel-sharp; the coarse grid only carries the intermediate beliefs, which vary on the scale of
-    /// θα (80 px) and θγ (3 px). Default 2.
+    /// θα (80 px) and θγ (3 px). Default 3: on the shared reference cases it keeps the accuracy of
+    /// step 2 (trimap-2 0.948, agreement 99.8%) at about half the grid work; step 4 starts to lose
+    /// boundary accuracy (trimap-2 0.941).
     /// </summary>
-    public int WorkingScale { get; init; } = 2;
+    public int WorkingScale { get; init; } = 3;
 
     /// <summary>
     /// Classes whose softmax probability stays below this value on every sampled pixel of a frame are
