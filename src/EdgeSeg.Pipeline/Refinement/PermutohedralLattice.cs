@@ -141,6 +141,7 @@ internal sealed unsafe class PermutohedralLattice
     /// Vectorised across <see cref="Vector{T}.Count"/> pixels of a row; the barycentric weights come
     /// from the residuals sorted by a 12-comparator network instead of rank-indexed scatters.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void LocateRows(ReadOnlySpan<byte> bgr, ReadOnlySpan<float> scales, int rowStart, int rowEnd)
     {
         var vw = Vector<float>.Count;
@@ -527,6 +528,7 @@ internal sealed unsafe class PermutohedralLattice
         InsertRowsCore(_caches[0], 0, Height, concurrent: false);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void InsertRowsCore(SimplexCache cache, int rowStart, int rowEnd, bool concurrent)
     {
         cache.Clear();
@@ -610,6 +612,7 @@ internal sealed unsafe class PermutohedralLattice
     }
 
     /// <summary>Step 4 (parallel by vertex ranges): the blur neighbours of vertices [start, end).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void FindNeighbours(int start, int end)
     {
         var missing = VertexCount;
@@ -632,6 +635,7 @@ internal sealed unsafe class PermutohedralLattice
     /// dst = src + ½(src[minus] + src[plus]), <paramref name="stride"/> floats per vertex, row
     /// <see cref="VertexCount"/> of <paramref name="src"/> must be zeros.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Blur(int axis, float* src, float* dst, int stride, int start, int end)
     {
         var half = new Vector<float>(0.5f);
@@ -656,6 +660,7 @@ internal sealed unsafe class PermutohedralLattice
     }
 
     /// <summary>Scalar blur pass (one value per vertex), used for the normalisation.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void BlurScalar(int axis, float* src, float* dst, int start, int end)
     {
         fixed (int* nb = _neighbours)
@@ -732,6 +737,7 @@ internal sealed unsafe class PermutohedralLattice
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int FindOrInsert(long key)
     {
         var slot = (int)(((ulong)key * HashMultiplier) >> _tableShift);
@@ -776,6 +782,7 @@ internal sealed unsafe class PermutohedralLattice
     /// yet) after the vertex's key is recorded; a worker that finds a claimed slot without its id
     /// waits for it (a few instructions away on the other thread).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int ConcurrentFindOrInsert(long key)
     {
         var keys = _tableKeys;
@@ -872,6 +879,7 @@ internal sealed unsafe class PermutohedralLattice
     /// that splatting is a gather parallel over vertices. <paramref name="pointIds"/> and
     /// <paramref name="pointWeights"/> hold <see cref="Corners"/> entries per grid point.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void BuildSplatLists(ReadOnlySpan<int> pointIds, ReadOnlySpan<float> pointWeights, int points)
     {
         var m = VertexCount;
@@ -922,6 +930,7 @@ internal sealed unsafe class PermutohedralLattice
     public ReadOnlySpan<int> SplatStart => _csrStart.AsSpan(0, VertexCount + 1);
 
     /// <summary>Multiplies each splat weight by a per-point factor (the kernel normalisation).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void ScaleSplatWeights(ReadOnlySpan<float> pointFactor)
     {
         var total = _csrStart[VertexCount];
@@ -932,6 +941,7 @@ internal sealed unsafe class PermutohedralLattice
     }
 
     /// <summary>Gathers lattice values of vertices [start, end) from the grid points: lattice[v] = Σ w·values[point].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Splat(float* values, float* lattice, int stride, int start, int end)
     {
         fixed (int* csr = _csrStart)
@@ -946,6 +956,7 @@ internal sealed unsafe class PermutohedralLattice
     }
 
     /// <summary>Scalar splat of the splat weights themselves (the filter applied to ones).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void SplatOnes(float* lattice, int start, int end)
     {
         fixed (int* csr = _csrStart)
