@@ -78,9 +78,11 @@ public sealed class CrfOptions
 
     /// <summary>
     /// Largest difference per colour channel, in 0..255 intensity levels, between a pixel and the
-    /// four grid pixels around it for it to take their label (see <see cref="CopyMargin"/>). Default 8.
+    /// four grid pixels around it for it to take their label (see <see cref="CopyMargin"/>). Default 16:
+    /// on the shared reference cases 76% of the pixels are copied and every label is the same as with
+    /// every pixel updated; at 24, 78% are copied and 0.006% of the labels differ.
     /// </summary>
-    public int CopyColorTolerance { get; init; } = 8;
+    public int CopyColorTolerance { get; init; } = 16;
 
     /// <summary>Lists every invalid parameter, each message naming its property; empty when valid.</summary>
     public IReadOnlyList<string> Validate()

@@ -172,13 +172,15 @@ public sealed class CrfEdgeCaseTests
             Iterations = 0,
             WorkingScale = 9,
             ClassPruningThreshold = 0.5f,
+            CopyMargin = -1f,
+            CopyColorTolerance = 256,
         };
 
         var errors = options.Validate();
 
-        Assert.Equal(8, errors.Count);
+        Assert.Equal(10, errors.Count);
         Assert.Contains("Iterations: must be 1..50, got 0", errors);
-        foreach (var name in new[] { "AppearanceWeight:", "AppearanceSpatialSigma:", "AppearanceColorSigma:", "SmoothnessWeight:", "SmoothnessSpatialSigma:", "WorkingScale:", "ClassPruningThreshold:" })
+        foreach (var name in new[] { "AppearanceWeight:", "AppearanceSpatialSigma:", "AppearanceColorSigma:", "SmoothnessWeight:", "SmoothnessSpatialSigma:", "WorkingScale:", "ClassPruningThreshold:", "CopyMargin:", "CopyColorTolerance:" })
         {
             Assert.Contains(errors, e => e.StartsWith(name, StringComparison.Ordinal));
         }
