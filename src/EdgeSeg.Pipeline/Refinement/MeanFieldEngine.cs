@@ -57,8 +57,6 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
     private float* _probabilities;
 
     private Phase _phase;
-    private int _axis;
-    private bool _useB;
 
     private Buffer<float> _coarseAll;
     private Buffer<float> _coarseActive;
@@ -81,7 +79,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
     private Buffer<float> _paddingActive;
     private BilinearTap[] _xTaps = [];
     private BilinearTap[] _yTaps = [];
-    private readonly int[] _splatSplit;
+    private readonly int[] _rowSplit;
 
     // Pixels that took their label from the grid, per part; each part on its own cache line.
     private readonly long[] _copied;
@@ -103,7 +101,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         _copyMargin = options.CopyMargin;
         _copyTolerance = options.CopyColorTolerance;
         _workers = new WorkerGroup(parallelism);
-        _splatSplit = new int[parallelism + 1];
+        _rowSplit = new int[parallelism + 1];
         _copied = new long[parallelism * 8];
         _rowA = new Buffer<float>[parallelism];
         _rowB = new Buffer<float>[parallelism];
@@ -118,8 +116,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         Locate,
         OffGridAndNeighbours,
         Normalise,
-        SplatAndSmooth,
-        Blur,
+        Filter,
         Update,
         SmoothOut,
         FinalGrid,
@@ -260,7 +257,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         // An even number of axes leaves the result in _onesA.
         RunPhase(Phase.Normalise);
         _lattice.ScaleSplatWeights(_gridNorm.Span(_points));
-        SplitSplat();
+        SplitRows();
         var t3 = Stopwatch.GetTimestamp();
 
         // The clock is read between steps only: a step is short (well under a millisecond on the
@@ -302,18 +299,8 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         return Clock() <= deadline;
     }
 
-    /// <summary>Splat (with the horizontal smoothness pass alongside) and the six blur passes; result in lattice A.</summary>
-    private void FilterAppearance()
-    {
-        RunPhase(Phase.SplatAndSmooth);
-        _useB = false;
-        for (var axis = 0; axis < PermutohedralLattice.Corners; axis++)
-        {
-            _axis = axis;
-            RunPhase(Phase.Blur);
-            _useB = !_useB;
-        }
-    }
+    /// <summary>Splat and the six blur passes (an even number: the result is in lattice A), with the horizontal smoothness pass alongside.</summary>
+    private void FilterAppearance() => RunPhase(Phase.Filter);
 
     private void RunPhase(Phase phase)
     {
@@ -354,32 +341,37 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
                     break;
                 }
 
-            case Phase.SplatAndSmooth:
+            case Phase.Filter:
                 {
-                    var m = _lattice.VertexCount;
-                    var latticeA = _latticeA.Pointer;
-                    _lattice.Splat(_q.Pointer, latticeA, _stride, _splatSplit[part], _splatSplit[part + 1]);
-                    if (part == 0)
+                    // Each part filters its own channels through splat and all six blur passes, so
+                    // the passes need no step (and no wait) between them; channels are independent,
+                    // so the values do not depend on the split. The horizontal smoothness pass
+                    // evens out the load (a part may hold 1 of 3 channel vectors).
+                    var vw = Vector<float>.Count;
+                    var (v0, v1) = Share(_stride / vw, part, parts);
+                    var (k0, k1) = (v0 * vw, v1 * vw);
+                    if (k1 > k0)
                     {
-                        new Span<float>(latticeA + ((long)m * _stride), _stride).Clear();
-                        new Span<float>(_latticeB.Pointer + ((long)m * _stride), _stride).Clear();
+                        var m = _lattice.VertexCount;
+                        var a = _latticeA.Pointer;
+                        var b = _latticeB.Pointer;
+                        _lattice.Splat(_q.Pointer, a, _stride, k0, k1, 0, m);
+                        new Span<float>(a + ((long)m * _stride) + k0, k1 - k0).Clear();
+                        new Span<float>(b + ((long)m * _stride) + k0, k1 - k0).Clear();
+                        for (var axis = 0; axis < PermutohedralLattice.Corners; axis++)
+                        {
+                            _lattice.Blur(axis, a, b, _stride, k0, k1, 0, m);
+                            var swap = a;
+                            a = b;
+                            b = swap;
+                        }
                     }
 
                     if (_w2 > 0f)
                     {
-                        var (start, end) = Share(_gridHeight, part, parts);
-                        _smooth.Horizontal(_q.Pointer, _smoothTmp.Pointer, _stride, start, end);
+                        _smooth.Horizontal(_q.Pointer, _smoothTmp.Pointer, _stride, _rowSplit[part], _rowSplit[part + 1]);
                     }
 
-                    break;
-                }
-
-            case Phase.Blur:
-                {
-                    var (start, end) = Share(_lattice.VertexCount, part, parts);
-                    var source = _useB ? _latticeB.Pointer : _latticeA.Pointer;
-                    var target = _useB ? _latticeA.Pointer : _latticeB.Pointer;
-                    _lattice.Blur(_axis, source, target, _stride, start, end);
                     break;
                 }
 
@@ -661,27 +653,31 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         }
     }
 
-    /// <summary>Splits the splat into parts of equal entry counts (vertices differ a lot in how many points they gather).</summary>
-    private void SplitSplat()
+    /// <summary>
+    /// Rows of the horizontal smoothness pass per part, given that part p filters Share(channel
+    /// vectors, p) of the lattice: parts with fewer lattice channels take more rows, so that both
+    /// halves of the filter step (costs taken as equal) end about together.
+    /// </summary>
+    private void SplitRows()
     {
-        var starts = _lattice.SplatStart;
-        var m = _lattice.VertexCount;
-        var total = starts[m];
         var parts = _workers.Parts;
-        _splatSplit[0] = 0;
-        var v = 0;
-        for (var part = 1; part < parts; part++)
+        var vectors = _stride / Vector<float>.Count;
+        Span<double> want = stackalloc double[parts];
+        var total = 0.0;
+        for (var part = 0; part < parts; part++)
         {
-            var target = (long)total * part / parts;
-            while (v < m && starts[v] < target)
-            {
-                v++;
-            }
-
-            _splatSplit[part] = v;
+            var (v0, v1) = Share(vectors, part, parts);
+            want[part] = Math.Max(0.0, (2.0 / parts) - ((double)(v1 - v0) / vectors));
+            total += want[part];
         }
 
-        _splatSplit[parts] = m;
+        _rowSplit[0] = 0;
+        var sum = 0.0;
+        for (var part = 0; part < parts; part++)
+        {
+            sum += want[part];
+            _rowSplit[part + 1] = part == parts - 1 ? _gridHeight : (int)Math.Round(_gridHeight * sum / total);
+        }
     }
 
     /// <summary>
