@@ -62,6 +62,11 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
     private Buffer<float> _coarseActive;
     private Buffer<float> _negUnaryAll;
     private Buffer<float> _negUnary;
+
+    // The active classes' logits (score-map points) and negative unaries (grid points): the
+    // buffers above after pruning, or the all-class ones when nothing was pruned.
+    private float* _activeLogits;
+    private float* _activeNegUnary;
     private Buffer<float> _q;
     private Buffer<float> _smoothTmp;
     private Buffer<float> _smoothOut;
@@ -225,7 +230,12 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         _lattice.BeginInsert(_workers.Parts);
         RunPhase(Phase.Locate);
         var t1a = Stopwatch.GetTimestamp();
-        _lattice.EndInsert();
+        if (!_lattice.EndInsert())
+        {
+            // Inserted again serially: the ids copied during the parallel step are stale.
+            CopyGridSimplices(0, _height);
+        }
+
         _lattice.PrepareNeighbours();
         var t1b = Stopwatch.GetTimestamp();
         RunPhase(Phase.OffGridAndNeighbours);
@@ -236,7 +246,6 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         _latticeB.Ensure(lattice);
         _onesA.Ensure(m + 1);
         _onesB.Ensure(m + 1);
-        CopyGridSimplices();
         _lattice.BuildSplatLists(_gridIds.Span(_points * PermutohedralLattice.Corners), _gridWeights.Span(_points * PermutohedralLattice.Corners), _points);
         var t2 = Stopwatch.GetTimestamp();
 
@@ -324,6 +333,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
                     var (start, end) = Share(_height, part, parts);
                     _lattice.LocateRows(new ReadOnlySpan<byte>(_image, _width * _height * 3), _featureScales, start, end);
                     _lattice.InsertRows(part, start, end);
+                    CopyGridSimplices(start, end);
                     break;
                 }
 
@@ -616,6 +626,16 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
             _paddingActive.Pointer[k] = k < count ? 0f : Padding;
         }
 
+        // Nothing pruned (the usual case with noisy logits): the full layouts are the active ones.
+        if (count == _classes)
+        {
+            _activeLogits = _coarseAll.Pointer;
+            _activeNegUnary = _negUnaryAll.Pointer;
+            return;
+        }
+
+        _activeLogits = _coarseActive.Pointer;
+        _activeNegUnary = _negUnary.Pointer;
         TransposeScores(_coarseActive.Pointer, _stride, active, count);
         for (var p = 0; p < _points; p++)
         {
@@ -628,8 +648,9 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         }
     }
 
+    /// <summary>Copies the simplices (vertex ids and weights) of the grid pixels on frame rows [rowStart, rowEnd).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void CopyGridSimplices()
+    private void CopyGridSimplices(int rowStart, int rowEnd)
     {
         const int corners = PermutohedralLattice.Corners;
         fixed (int* ids = _lattice.PixelVertices)
@@ -637,7 +658,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         {
             var gridIds = _gridIds.Pointer;
             var gridWeights = _gridWeights.Pointer;
-            for (var gy = 0; gy < _gridHeight; gy++)
+            for (var gy = (rowStart + _step - 1) / _step; gy * _step < rowEnd; gy++)
             {
                 for (var gx = 0; gx < _gridWidth; gx++)
                 {
@@ -708,7 +729,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
                 slice[(g * corners) + k] = _w1 * n * weights[(g * corners) + k];
             }
 
-            Softmax(_negUnary.Pointer + ((long)g * _stride), _q.Pointer + ((long)g * _stride), _stride);
+            Softmax(_activeNegUnary + ((long)g * _stride), _q.Pointer + ((long)g * _stride), _stride);
         }
     }
 
@@ -777,7 +798,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
                     var g = (gy * _gridWidth) + gx;
                     ChannelKernels.Slice(
                         lattice, ids + (g * corners), weights + (g * corners), 1f,
-                        _negUnary.Pointer + ((long)g * stride), smoothRow + ((long)gx * stride), scores, stride);
+                        _activeNegUnary + ((long)g * stride), smoothRow + ((long)gx * stride), scores, stride);
                     Softmax(scores, _q.Pointer + ((long)g * stride), stride);
                 }
             }
@@ -890,7 +911,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
                     if (!prepared)
                     {
                         prepared = true;
-                        InterpolateScoreRow(_coarseActive.Pointer, stride, y, logitRow);
+                        InterpolateScoreRow(_activeLogits, stride, y, logitRow);
                         var fy = new Vector<float>((y - (gy0 * step)) * invStep);
                         var top = _smoothOut.Pointer + ((long)gy0 * gridWidth * stride);
                         var bottom = _smoothOut.Pointer + ((long)gy1 * gridWidth * stride);

@@ -512,20 +512,21 @@ internal sealed unsafe class PermutohedralLattice
     /// <summary>
     /// After every <see cref="InsertRows"/>: settles the vertex count; when the concurrent insertion
     /// ran out of room (a frame with many more vertices than the last), redoes it serially with a
-    /// growing table.
+    /// growing table and returns false (the pixel ids have changed).
     /// </summary>
-    public void EndInsert()
+    public bool EndInsert()
     {
         if (Volatile.Read(ref _overflow) == 0)
         {
             VertexCount = _nextId;
-            return;
+            return true;
         }
 
         PrepareTable(Math.Max(_nextId * 2, _vertexKeys.Length * 2));
         VertexCount = 0;
         _caches[0].Clear();
         InsertRowsCore(_caches[0], 0, Height, concurrent: false);
+        return false;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
