@@ -604,13 +604,7 @@ internal sealed unsafe class PermutohedralLattice
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopyIds(int* from, int* to)
-    {
-        for (var k = 0; k < Corners; k++)
-        {
-            to[k] = from[k];
-        }
-    }
+    private static void CopyIds(int* from, int* to) => Unsafe.CopyBlockUnaligned(to, from, Corners * sizeof(int));
 
     /// <summary>Step 4 (parallel by vertex ranges): the blur neighbours of vertices [start, end).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
