@@ -88,6 +88,10 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
 
     // Pixels that took their label from the grid, per part; each part on its own cache line.
     private readonly long[] _copied;
+
+    // The chunk cursor of the current step, alone on its cache line (every claim writes it).
+    private const int CursorSlot = 16;
+    private readonly int[] _cursor = new int[2 * CursorSlot];
     private readonly Buffer<float>[] _rowA;
     private readonly Buffer<float>[] _rowB;
     private readonly Buffer<float>[] _classMax;
@@ -293,7 +297,13 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         RunPhase(Phase.SmoothOut);
         RunPhase(Phase.FinalGrid);
         var t4b = Stopwatch.GetTimestamp();
+        Array.Clear(_copied);
         RunPhase(Phase.Final);
+        if (_probabilities != null && _active < _classes)
+        {
+            ClearPrunedPlanes((long)_width * _height);
+        }
+
         var t5 = Stopwatch.GetTimestamp();
 
         _stageTicks[(int)Stage.Unary] = t1 - t0;
@@ -314,6 +324,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
     private void RunPhase(Phase phase)
     {
         _phase = phase;
+        _cursor[CursorSlot] = 0;
         _workers.Run(this);
     }
 
@@ -330,10 +341,13 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
 
             case Phase.Locate:
                 {
-                    var (start, end) = Share(_height, part, parts);
-                    _lattice.LocateRows(new ReadOnlySpan<byte>(_image, _width * _height * 3), _featureScales, start, end);
-                    _lattice.InsertRows(part, start, end);
-                    CopyGridSimplices(start, end);
+                    while (NextChunk(_height, 8, out var start, out var end))
+                    {
+                        _lattice.LocateRows(new ReadOnlySpan<byte>(_image, _width * _height * 3), _featureScales, start, end);
+                        _lattice.InsertRows(part, start, end);
+                        CopyGridSimplices(start, end);
+                    }
+
                     break;
                 }
 
@@ -387,8 +401,11 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
 
             case Phase.Update:
                 {
-                    var (start, end) = Share((_gridHeight + 1) / 2, part, parts);
-                    UpdateRowPairs(part, start, end);
+                    while (NextChunk((_gridHeight + 1) / 2, 2, out var start, out var end))
+                    {
+                        UpdateRowPairs(part, start, end);
+                    }
+
                     break;
                 }
 
@@ -416,21 +433,41 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
 
             case Phase.FinalGrid:
                 {
-                    var (start, end) = Share(_gridHeight, part, parts);
-                    FinalRows(part, start, end, gridPass: true);
+                    while (NextChunk(_gridHeight, 2, out var start, out var end))
+                    {
+                        FinalRows(part, start, end, gridPass: true);
+                    }
+
                     break;
                 }
 
             case Phase.Final:
                 {
-                    var (start, end) = Share(_height, part, parts);
-                    FinalRows(part, start, end, gridPass: false);
+                    // Chunks of whole grid cells, so that each prepares its cells once.
+                    while (NextChunk(_height, 2 * _step, out var start, out var end))
+                    {
+                        FinalRows(part, start, end, gridPass: false);
+                    }
+
                     break;
                 }
 
             default:
                 throw new UnreachableException();
         }
+    }
+
+    /// <summary>
+    /// The next chunk of a step's items for whichever worker asks: the heavy steps hand out work
+    /// this way instead of in fixed shares, so that a worker the OS preempts (a busy board) holds
+    /// up at most one chunk while the others finish the rest. Each item's result does not depend on
+    /// which worker computes it.
+    /// </summary>
+    private bool NextChunk(int count, int chunk, out int start, out int end)
+    {
+        start = Interlocked.Add(ref _cursor[CursorSlot], chunk) - chunk;
+        end = Math.Min(count, start + chunk);
+        return start < count;
     }
 
     private static (int Start, int End) Share(int count, int part, int parts) =>
@@ -996,12 +1033,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
 
         if (!gridPass)
         {
-            _copied[part * 8] = copied;
-        }
-
-        if (!gridPass && _probabilities != null && _active < _classes && part == 0)
-        {
-            ClearPrunedPlanes(plane);
+            _copied[part * 8] += copied;
         }
     }
 

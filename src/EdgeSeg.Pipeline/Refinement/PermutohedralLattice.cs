@@ -491,6 +491,12 @@ internal sealed unsafe class PermutohedralLattice
             }
         }
 
+        // The caches stay valid for the whole frame (ids are the frame's), whichever rows a worker gets.
+        for (var i = 0; i < parts; i++)
+        {
+            _caches[i].Clear();
+        }
+
         PrepareTable(Math.Max(VertexCount * 2, 16384));
         VertexCount = 0;
         _nextId = 0;
@@ -532,7 +538,6 @@ internal sealed unsafe class PermutohedralLattice
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void InsertRowsCore(SimplexCache cache, int rowStart, int rowEnd, bool concurrent)
     {
-        cache.Clear();
         var byRank = stackalloc int[Corners];
         var ones = 0L;
         for (var i = 0; i < Dims; i++)
