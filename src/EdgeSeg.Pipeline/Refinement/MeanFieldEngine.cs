@@ -123,7 +123,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
     {
         Unary,
         Locate,
-        OffGridAndNeighbours,
+        SplatListsAndNeighbours,
         Normalise,
         Filter,
         Update,
@@ -143,8 +143,9 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         /// <summary>Settling the vertex count (serial; a full serial insertion when a frame outgrew the table).</summary>
         LatticeInsert,
 
-        LatticeFind,
-        SplatLists,
+        /// <summary>Blur neighbours of every vertex (parallel) and, alongside, the splat lists (serial).</summary>
+        Neighbours,
+
         Normalise,
         Iterations,
 
@@ -242,7 +243,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
 
         _lattice.PrepareNeighbours();
         var t1b = Stopwatch.GetTimestamp();
-        RunPhase(Phase.OffGridAndNeighbours);
+        RunPhase(Phase.SplatListsAndNeighbours);
         var t1c = Stopwatch.GetTimestamp();
         var m = _lattice.VertexCount;
         var lattice = (long)(m + 1) * _stride;
@@ -250,8 +251,6 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         _latticeB.Ensure(lattice);
         _onesA.Ensure(m + 1);
         _onesB.Ensure(m + 1);
-        _lattice.BuildSplatLists(_gridIds.Span(_points * PermutohedralLattice.Corners), _gridWeights.Span(_points * PermutohedralLattice.Corners), _points);
-        var t2 = Stopwatch.GetTimestamp();
 
         // Normaliser of the appearance kernel: the lattice filter applied to ones.
         var onesA = _onesA.Pointer;
@@ -309,9 +308,8 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         _stageTicks[(int)Stage.Unary] = t1 - t0;
         _stageTicks[(int)Stage.LatticeLocate] = t1a - t1;
         _stageTicks[(int)Stage.LatticeInsert] = t1b - t1a;
-        _stageTicks[(int)Stage.LatticeFind] = t1c - t1b;
-        _stageTicks[(int)Stage.SplatLists] = t2 - t1c;
-        _stageTicks[(int)Stage.Normalise] = t3 - t2;
+        _stageTicks[(int)Stage.Neighbours] = t1c - t1b;
+        _stageTicks[(int)Stage.Normalise] = t3 - t1c;
         _stageTicks[(int)Stage.Iterations] = t4 - t3;
         _stageTicks[(int)Stage.FinalGrid] = t4b - t4;
         _stageTicks[(int)Stage.FinalPass] = t5 - t4b;
@@ -351,10 +349,20 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
                     break;
                 }
 
-            case Phase.OffGridAndNeighbours:
+            case Phase.SplatListsAndNeighbours:
                 {
-                    var (start, end) = Share(_lattice.VertexCount, part, parts);
-                    _lattice.FindNeighbours(start, end);
+                    // The splat lists are one serial pass: the caller builds them while the other
+                    // workers find blur neighbours, then joins them.
+                    if (part == 0)
+                    {
+                        _lattice.BuildSplatLists(_gridIds.Span(_points * PermutohedralLattice.Corners), _gridWeights.Span(_points * PermutohedralLattice.Corners), _points);
+                    }
+
+                    while (NextChunk(_lattice.VertexCount, 256, out var start, out var end))
+                    {
+                        _lattice.FindNeighbours(start, end);
+                    }
+
                     break;
                 }
 
