@@ -912,6 +912,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
                 }
 
                 var prepared = false;
+
                 // x = gx0·step + ox, kept incrementally: a division per pixel would cost as much as the copy test.
                 var gx0 = -1;
                 var ox = step;
