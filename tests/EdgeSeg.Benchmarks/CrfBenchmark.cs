@@ -82,6 +82,7 @@ internal static class CrfBenchmark
         var classes = CrfReferenceCase.Classes;
         Console.WriteLine($"cases: {cases.Count} from {directory}, {width}x{height}, {classes} classes, logits {CrfReferenceCase.ScoreHeight}x{CrfReferenceCase.ScoreWidth}");
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {RuntimeVersion()}, Vector<float> {System.Numerics.Vector<float>.Count} lanes");
+        Console.WriteLine($"load average at the start: {LoadAverage()}");
 
         var configs = new List<Config> { new("argmax (no CRF)", null) };
         var defaults = new CrfOptions();
@@ -136,6 +137,7 @@ internal static class CrfBenchmark
             }
         }
 
+        Console.WriteLine($"load average at the end: {LoadAverage()}");
         Console.WriteLine();
         Console.WriteLine($"{"",-26} {"p50 ms",8} {"p95 ms",8} {"trimap2",8} {"trimap4",8} {"trimap8",8} {"mIoU",7} {"agree",7}");
         PrintRow("raw argmax (reference)", null, rawTable);
@@ -160,6 +162,13 @@ internal static class CrfBenchmark
         }
 
         return 0;
+    }
+
+    /// <summary>1, 5 and 15 minute load averages (Linux), since other work on the machine inflates the times.</summary>
+    private static string LoadAverage()
+    {
+        const string path = "/proc/loadavg";
+        return File.Exists(path) ? string.Join(' ', File.ReadAllText(path).Split(' ').Take(3)) : "unknown";
     }
 
     private static string RuntimeVersion() => System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription;
