@@ -1094,16 +1094,17 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float SecondBest(float* scores, int stride, int best)
     {
-        var second = float.NegativeInfinity;
-        for (var k = 0; k < stride; k++)
+        // Hide the best for one vector pass rather than test every lane's index.
+        var saved = scores[best];
+        scores[best] = float.NegativeInfinity;
+        var max = new Vector<float>(float.NegativeInfinity);
+        for (var k = 0; k < stride; k += Vector<float>.Count)
         {
-            if (k != best)
-            {
-                second = MathF.Max(second, scores[k]);
-            }
+            max = Vector.Max(max, Unsafe.ReadUnaligned<Vector<float>>(scores + k));
         }
 
-        return second;
+        scores[best] = saved;
+        return VectorMath.HorizontalMax(max);
     }
 
     /// <summary>
