@@ -65,16 +65,15 @@ internal static unsafe class ChannelKernels
 
     /// <summary>
     /// Weighted gather: out = Σ_e weights[e]·src(points[e]) over e in [e0, e1), even and odd
-    /// entries summed apart; the first <paramref name="channels"/> floats of points
-    /// <paramref name="stride"/> floats apart.
+    /// entries summed apart.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Gather(float* src, int* points, float* weights, int e0, int e1, float* output, int stride, int channels)
+    public static void Gather(float* src, int* points, float* weights, int e0, int e1, float* output, int stride)
     {
         var vw = Vector<float>.Count;
-        for (var k = 0; k < channels; k += 4 * vw)
+        for (var k = 0; k < stride; k += 4 * vw)
         {
-            var nv = Math.Min(4, (channels - k) / vw);
+            var nv = Math.Min(4, (stride - k) / vw);
             Vector<float> a0 = default, a1 = default, a2 = default, a3 = default;
             Vector<float> b0 = default, b1 = default, b2 = default, b3 = default;
             var e = e0;

@@ -57,6 +57,8 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
     private float* _probabilities;
 
     private Phase _phase;
+    private int _axis;
+    private bool _useB;
 
     private Buffer<float> _coarseAll;
     private Buffer<float> _coarseActive;
@@ -84,7 +86,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
     private Buffer<float> _paddingActive;
     private BilinearTap[] _xTaps = [];
     private BilinearTap[] _yTaps = [];
-    private readonly int[] _rowSplit;
+    private readonly int[] _splatSplit;
 
     // Pixels that took their label from the grid, per part; each part on its own cache line.
     private readonly long[] _copied;
@@ -110,7 +112,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         _copyMargin = options.CopyMargin;
         _copyTolerance = options.CopyColorTolerance;
         _workers = new WorkerGroup(parallelism);
-        _rowSplit = new int[parallelism + 1];
+        _splatSplit = new int[parallelism + 1];
         _copied = new long[parallelism * 8];
         _rowA = new Buffer<float>[parallelism];
         _rowB = new Buffer<float>[parallelism];
@@ -125,7 +127,8 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         Locate,
         SplatListsAndNeighbours,
         Normalise,
-        Filter,
+        SplatAndSmooth,
+        Blur,
         Update,
         SmoothOut,
         FinalGrid,
@@ -269,7 +272,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         // An even number of axes leaves the result in _onesA.
         RunPhase(Phase.Normalise);
         _lattice.ScaleSplatWeights(_gridNorm.Span(_points));
-        SplitRows();
+        SplitSplat();
         var t3 = Stopwatch.GetTimestamp();
 
         // The clock is read between steps only: a step is short (well under a millisecond on the
@@ -316,8 +319,18 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         return Clock() <= deadline;
     }
 
-    /// <summary>Splat and the six blur passes (an even number: the result is in lattice A), with the horizontal smoothness pass alongside.</summary>
-    private void FilterAppearance() => RunPhase(Phase.Filter);
+    /// <summary>Splat (with the horizontal smoothness pass alongside) and the six blur passes; result in lattice A.</summary>
+    private void FilterAppearance()
+    {
+        RunPhase(Phase.SplatAndSmooth);
+        _useB = false;
+        for (var axis = 0; axis < PermutohedralLattice.Corners; axis++)
+        {
+            _axis = axis;
+            RunPhase(Phase.Blur);
+            _useB = !_useB;
+        }
+    }
 
     private void RunPhase(Phase phase)
     {
@@ -373,37 +386,32 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
                     break;
                 }
 
-            case Phase.Filter:
+            case Phase.SplatAndSmooth:
                 {
-                    // Each part filters its own channels through splat and all six blur passes, so
-                    // the passes need no step (and no wait) between them; channels are independent,
-                    // so the values do not depend on the split. The horizontal smoothness pass
-                    // evens out the load (a part may hold 1 of 3 channel vectors).
-                    var vw = Vector<float>.Count;
-                    var (v0, v1) = Share(_stride / vw, part, parts);
-                    var (k0, k1) = (v0 * vw, v1 * vw);
-                    if (k1 > k0)
+                    var m = _lattice.VertexCount;
+                    var latticeA = _latticeA.Pointer;
+                    _lattice.Splat(_q.Pointer, latticeA, _stride, _splatSplit[part], _splatSplit[part + 1]);
+                    if (part == 0)
                     {
-                        var m = _lattice.VertexCount;
-                        var a = _latticeA.Pointer;
-                        var b = _latticeB.Pointer;
-                        _lattice.Splat(_q.Pointer, a, _stride, k0, k1, 0, m);
-                        new Span<float>(a + ((long)m * _stride) + k0, k1 - k0).Clear();
-                        new Span<float>(b + ((long)m * _stride) + k0, k1 - k0).Clear();
-                        for (var axis = 0; axis < PermutohedralLattice.Corners; axis++)
-                        {
-                            _lattice.Blur(axis, a, b, _stride, k0, k1, 0, m);
-                            var swap = a;
-                            a = b;
-                            b = swap;
-                        }
+                        new Span<float>(latticeA + ((long)m * _stride), _stride).Clear();
+                        new Span<float>(_latticeB.Pointer + ((long)m * _stride), _stride).Clear();
                     }
 
                     if (_w2 > 0f)
                     {
-                        _smooth.Horizontal(_q.Pointer, _smoothTmp.Pointer, _stride, _rowSplit[part], _rowSplit[part + 1]);
+                        var (start, end) = Share(_gridHeight, part, parts);
+                        _smooth.Horizontal(_q.Pointer, _smoothTmp.Pointer, _stride, start, end);
                     }
 
+                    break;
+                }
+
+            case Phase.Blur:
+                {
+                    var (start, end) = Share(_lattice.VertexCount, part, parts);
+                    var source = _useB ? _latticeB.Pointer : _latticeA.Pointer;
+                    var target = _useB ? _latticeA.Pointer : _latticeB.Pointer;
+                    _lattice.Blur(_axis, source, target, _stride, start, end);
                     break;
                 }
 
@@ -719,31 +727,27 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         }
     }
 
-    /// <summary>
-    /// Rows of the horizontal smoothness pass per part, given that part p filters Share(channel
-    /// vectors, p) of the lattice: parts with fewer lattice channels take more rows, so that both
-    /// halves of the filter step (costs taken as equal) end about together.
-    /// </summary>
-    private void SplitRows()
+    /// <summary>Splits the splat into parts of equal entry counts (vertices differ a lot in how many points they gather).</summary>
+    private void SplitSplat()
     {
+        var starts = _lattice.SplatStart;
+        var m = _lattice.VertexCount;
+        var total = starts[m];
         var parts = _workers.Parts;
-        var vectors = _stride / Vector<float>.Count;
-        Span<double> want = stackalloc double[parts];
-        var total = 0.0;
-        for (var part = 0; part < parts; part++)
+        _splatSplit[0] = 0;
+        var v = 0;
+        for (var part = 1; part < parts; part++)
         {
-            var (v0, v1) = Share(vectors, part, parts);
-            want[part] = Math.Max(0.0, (2.0 / parts) - ((double)(v1 - v0) / vectors));
-            total += want[part];
+            var target = (long)total * part / parts;
+            while (v < m && starts[v] < target)
+            {
+                v++;
+            }
+
+            _splatSplit[part] = v;
         }
 
-        _rowSplit[0] = 0;
-        var sum = 0.0;
-        for (var part = 0; part < parts; part++)
-        {
-            sum += want[part];
-            _rowSplit[part + 1] = part == parts - 1 ? _gridHeight : (int)Math.Round(_gridHeight * sum / total);
-        }
+        _splatSplit[parts] = m;
     }
 
     /// <summary>

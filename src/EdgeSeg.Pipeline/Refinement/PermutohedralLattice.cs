@@ -631,12 +631,12 @@ internal sealed unsafe class PermutohedralLattice
     }
 
     /// <summary>
-    /// One blur pass along axis <paramref name="axis"/> over vertices [start, end) and channels
-    /// [k0, k1): dst = src + ½(src[minus] + src[plus]), <paramref name="stride"/> floats per vertex,
-    /// row <see cref="VertexCount"/> of <paramref name="src"/> must be zeros.
+    /// One blur pass along axis <paramref name="axis"/> over vertices [start, end):
+    /// dst = src + ½(src[minus] + src[plus]), <paramref name="stride"/> floats per vertex, row
+    /// <see cref="VertexCount"/> of <paramref name="src"/> must be zeros.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Blur(int axis, float* src, float* dst, int stride, int k0, int k1, int start, int end)
+    public void Blur(int axis, float* src, float* dst, int stride, int start, int end)
     {
         var half = new Vector<float>(0.5f);
         var width = Vector<float>.Count;
@@ -649,7 +649,7 @@ internal sealed unsafe class PermutohedralLattice
                 var minus = src + ((long)pair[0] * stride);
                 var plus = src + ((long)pair[1] * stride);
                 var output = dst + ((long)v * stride);
-                for (var k = k0; k < k1; k += width)
+                for (var k = 0; k < stride; k += width)
                 {
                     var sumNeighbours = Unsafe.ReadUnaligned<Vector<float>>(minus + k) + Unsafe.ReadUnaligned<Vector<float>>(plus + k);
                     var result = Vector.FusedMultiplyAdd(sumNeighbours, half, Unsafe.ReadUnaligned<Vector<float>>(self + k));
@@ -940,12 +940,9 @@ internal sealed unsafe class PermutohedralLattice
         }
     }
 
-    /// <summary>
-    /// Gathers lattice values of vertices [start, end) from the grid points, lattice[v] = Σ w·values[point],
-    /// for the channels [k0, k1) of <paramref name="stride"/>.
-    /// </summary>
+    /// <summary>Gathers lattice values of vertices [start, end) from the grid points: lattice[v] = Σ w·values[point].</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Splat(float* values, float* lattice, int stride, int k0, int k1, int start, int end)
+    public void Splat(float* values, float* lattice, int stride, int start, int end)
     {
         fixed (int* csr = _csrStart)
         fixed (int* points = _csrPoint)
@@ -953,7 +950,7 @@ internal sealed unsafe class PermutohedralLattice
         {
             for (var v = start; v < end; v++)
             {
-                ChannelKernels.Gather(values + k0, points, weights, csr[v], csr[v + 1], lattice + ((long)v * stride) + k0, stride, k1 - k0);
+                ChannelKernels.Gather(values, points, weights, csr[v], csr[v + 1], lattice + ((long)v * stride), stride);
             }
         }
     }
