@@ -408,10 +408,13 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
 
             case Phase.Blur:
                 {
-                    var (start, end) = Share(_lattice.VertexCount, part, parts);
                     var source = _useB ? _latticeB.Pointer : _latticeA.Pointer;
                     var target = _useB ? _latticeA.Pointer : _latticeB.Pointer;
-                    _lattice.Blur(_axis, source, target, _stride, start, end);
+                    while (NextChunk(_lattice.VertexCount, 512, out var start, out var end))
+                    {
+                        _lattice.Blur(_axis, source, target, _stride, start, end);
+                    }
+
                     break;
                 }
 
