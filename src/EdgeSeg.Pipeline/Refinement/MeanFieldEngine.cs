@@ -397,9 +397,9 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
                         new Span<float>(_latticeB.Pointer + ((long)m * _stride), _stride).Clear();
                     }
 
-                    if (_w2 > 0f)
+                    // Rows of the horizontal pass go to whoever is done with its share of the splat.
+                    while (_w2 > 0f && NextChunk(_gridHeight, 4, out var start, out var end))
                     {
-                        var (start, end) = Share(_gridHeight, part, parts);
                         _smooth.Horizontal(_q.Pointer, _smoothTmp.Pointer, _stride, start, end);
                     }
 
