@@ -18,6 +18,8 @@ internal static class CrfBenchmark
         var threads = 0;
         int? scale = null;
         float? prune = null;
+        float[]? margins = null;
+        int? tolerance = null;
         string? shared = null;
         for (var i = 0; i < args.Length; i++)
         {
@@ -42,6 +44,14 @@ internal static class CrfBenchmark
                     break;
                 case "--prune" when value is not null:
                     prune = float.Parse(value, CultureInfo.InvariantCulture);
+                    i++;
+                    break;
+                case "--margin" when value is not null:
+                    margins = value.Split(',').Select(m => float.Parse(m, CultureInfo.InvariantCulture)).ToArray();
+                    i++;
+                    break;
+                case "--tolerance" when value is not null:
+                    tolerance = int.Parse(value, CultureInfo.InvariantCulture);
                     i++;
                     break;
                 case "--shared" when value is not null:
@@ -72,18 +82,25 @@ internal static class CrfBenchmark
         var classes = CrfReferenceCase.Classes;
         Console.WriteLine($"cases: {cases.Count} from {directory}, {width}x{height}, {classes} classes, logits {CrfReferenceCase.ScoreHeight}x{CrfReferenceCase.ScoreWidth}");
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {RuntimeVersion()}, Vector<float> {System.Numerics.Vector<float>.Count} lanes");
+        Console.WriteLine($"load average at the start: {LoadAverage()}");
 
         var configs = new List<Config> { new("argmax (no CRF)", null) };
+        var defaults = new CrfOptions();
         foreach (var n in iterations)
         {
-            var defaults = new CrfOptions();
-            var options = new CrfOptions
+            foreach (var margin in margins ?? [defaults.CopyMargin])
             {
-                Iterations = n,
-                WorkingScale = scale ?? defaults.WorkingScale,
-                ClassPruningThreshold = prune ?? defaults.ClassPruningThreshold,
-            };
-            configs.Add(new Config($"fast CRF, {n} iterations", new BilateralCrfRefiner(options, threads)));
+                var options = new CrfOptions
+                {
+                    Iterations = n,
+                    WorkingScale = scale ?? defaults.WorkingScale,
+                    ClassPruningThreshold = prune ?? defaults.ClassPruningThreshold,
+                    CopyMargin = margin,
+                    CopyColorTolerance = tolerance ?? defaults.CopyColorTolerance,
+                };
+                var name = margins is null ? $"fast CRF, {n} iterations" : string.Create(CultureInfo.InvariantCulture, $"fast CRF, {n} it., copy {margin}");
+                configs.Add(new Config(name, new BilateralCrfRefiner(options, threads)));
+            }
         }
 
         var labels = new byte[width * height];
@@ -120,6 +137,7 @@ internal static class CrfBenchmark
             }
         }
 
+        Console.WriteLine($"load average at the end: {LoadAverage()}");
         Console.WriteLine();
         Console.WriteLine($"{"",-26} {"p50 ms",8} {"p95 ms",8} {"trimap2",8} {"trimap4",8} {"trimap8",8} {"mIoU",7} {"agree",7}");
         PrintRow("raw argmax (reference)", null, rawTable);
@@ -137,12 +155,20 @@ internal static class CrfBenchmark
             var e = config.Refiner!.Engine;
             Console.WriteLine(
                 $"{config.Name}: {config.Refiner.Parallelism} threads, working scale {config.Refiner.Options.WorkingScale}, " +
+                $"copy margin {config.Refiner.Options.CopyMargin} / colour tolerance {config.Refiner.Options.CopyColorTolerance}, " +
                 "fastest ms per stage: " + string.Join(", ", Enumerable.Range(0, config.Stages.Length).Select(s => string.Create(CultureInfo.InvariantCulture, $"{(MeanFieldEngine.Stage)s} {config.Stages[s].Min():F2}"))) + "; " +
-                $"classes kept {e.ActiveClasses}/{classes}, lattice vertices {e.LatticeVertices}");
+                $"classes kept {e.ActiveClasses}/{classes}, lattice vertices {e.LatticeVertices}, pixels copied from the grid {e.CopiedShare:P0}");
             config.Refiner.Dispose();
         }
 
         return 0;
+    }
+
+    /// <summary>1, 5 and 15 minute load averages (Linux), since other work on the machine inflates the times.</summary>
+    private static string LoadAverage()
+    {
+        const string path = "/proc/loadavg";
+        return File.Exists(path) ? string.Join(' ', File.ReadAllText(path).Split(' ').Take(3)) : "unknown";
     }
 
     private static string RuntimeVersion() => System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription;

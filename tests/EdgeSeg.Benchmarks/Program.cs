@@ -22,6 +22,8 @@ static int Usage()
                 --threads N         CRF threads (default: all cores, at most 4)
                 --scale S           CRF working scale (default: CrfOptions default)
                 --prune P           CRF class pruning threshold (default: CrfOptions default)
+                --margin M[,M…]     CRF copy margins to time side by side, 0 = update every pixel (default: CrfOptions default)
+                --tolerance T       CRF copy colour tolerance (default: CrfOptions default)
                 --shared DIR        the shared directory (default: $EDGESEG_SHARED_DIR or found upwards)
         """);
     return 2;

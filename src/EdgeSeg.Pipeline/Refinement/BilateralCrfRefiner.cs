@@ -68,6 +68,29 @@ public sealed class BilateralCrfRefiner : ILabelRefiner, IDisposable
         ReadOnlySpan<float> scores, int classes, int scoreHeight, int scoreWidth, ReadOnlySpan<byte> imageBgr,
         int width, int height, Span<byte> labels, Span<float> probabilities = default)
     {
+        Check(scores, classes, scoreHeight, scoreWidth, imageBgr, width, height, labels, probabilities);
+        _engine.Run(scores, classes, scoreHeight, scoreWidth, imageBgr, width, height, labels, probabilities);
+    }
+
+    /// <summary>
+    /// Refines one frame against a deadline (a <see cref="Stopwatch"/> timestamp). The clock is
+    /// checked after the lattice is built, between mean-field iterations and before and after the
+    /// full-resolution update; the first check past the deadline abandons the frame. Returns false
+    /// then (the labels are incomplete and the caller keeps its unrefined ones), true when the
+    /// labels are complete, identical to <see cref="Refine"/>'s, within the deadline.
+    /// </summary>
+    public bool TryRefine(
+        ReadOnlySpan<float> scores, int classes, int scoreHeight, int scoreWidth, ReadOnlySpan<byte> imageBgr,
+        int width, int height, Span<byte> labels, long deadline)
+    {
+        Check(scores, classes, scoreHeight, scoreWidth, imageBgr, width, height, labels, default);
+        return _engine.Run(scores, classes, scoreHeight, scoreWidth, imageBgr, width, height, labels, default, deadline);
+    }
+
+    private void Check(
+        ReadOnlySpan<float> scores, int classes, int scoreHeight, int scoreWidth, ReadOnlySpan<byte> imageBgr,
+        int width, int height, Span<byte> labels, Span<float> probabilities)
+    {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ScoreMapCheck.Validate(scores.Length, classes, scoreHeight, scoreWidth, width, height);
         var pixels = (long)width * height;
@@ -85,20 +108,6 @@ public sealed class BilateralCrfRefiner : ILabelRefiner, IDisposable
         {
             throw new ArgumentException($"needs {pixels * classes} values (classes × height × width) or none, got {probabilities.Length}", nameof(probabilities));
         }
-
-        _engine.Run(scores, classes, scoreHeight, scoreWidth, imageBgr, width, height, labels, probabilities);
-    }
-
-    /// <summary>
-    /// Refines one frame against a deadline (a <see cref="Stopwatch"/> timestamp); false when the
-    /// refinement finished after it, in which case the caller keeps its unrefined labels.
-    /// </summary>
-    public bool TryRefine(
-        ReadOnlySpan<float> scores, int classes, int scoreHeight, int scoreWidth, ReadOnlySpan<byte> imageBgr,
-        int width, int height, Span<byte> labels, long deadline)
-    {
-        Refine(scores, classes, scoreHeight, scoreWidth, imageBgr, width, height, labels);
-        return Stopwatch.GetTimestamp() <= deadline;
     }
 
     public void Dispose()

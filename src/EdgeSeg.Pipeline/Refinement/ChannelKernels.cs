@@ -15,6 +15,7 @@ internal static unsafe class ChannelKernels
     /// Two weighted sums over the same inputs: out0 = s0·Σ_u w0[u]·src(u), out1 = s1·Σ_u w1[u]·src(u),
     /// u in [u0, u1], src(u) = <paramref name="src"/> + u·<paramref name="pointStride"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DualDot(
         float* src, long pointStride, int u0, int u1, float* w0, float* w1, float* out0, float* out1,
         int stride, float s0, float s1)
@@ -66,6 +67,7 @@ internal static unsafe class ChannelKernels
     /// Weighted gather: out = Σ_e weights[e]·src(points[e]) over e in [e0, e1), even and odd
     /// entries summed apart.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Gather(float* src, int* points, float* weights, int e0, int e1, float* output, int stride)
     {
         var vw = Vector<float>.Count;

@@ -51,9 +51,11 @@ public sealed class CrfOptions
     /// (1 = every pixel, 2 = every other pixel in x and y). The last iteration always updates every
     /// pixel of the frame, slicing the appearance lattice at each pixel's own colour, so edges stay
     /// pixel-sharp; the coarse grid only carries the intermediate beliefs, which vary on the scale of
-    /// θα (80 px) and θγ (3 px). Default 2.
+    /// θα (80 px) and θγ (3 px). Default 3: on the shared reference cases it keeps the accuracy of
+    /// step 2 (trimap-2 0.948, agreement 99.8%) at about half the grid work; step 4 starts to lose
+    /// boundary accuracy (trimap-2 0.941).
     /// </summary>
-    public int WorkingScale { get; init; } = 2;
+    public int WorkingScale { get; init; } = 3;
 
     /// <summary>
     /// Classes whose softmax probability stays below this value on every sampled pixel of a frame are
@@ -61,6 +63,26 @@ public sealed class CrfOptions
     /// class. Default 1e-4.
     /// </summary>
     public float ClassPruningThreshold { get; init; } = 1e-4f;
+
+    /// <summary>
+    /// The last (full-resolution) update runs first on the pixels of the working grid. A pixel
+    /// between them whose four surrounding grid pixels all chose the same class, each with a score
+    /// (log-probability) lead of at least this over the runner-up, and whose colour is within
+    /// <see cref="CopyColorTolerance"/> of all four, takes that class without its own update: its
+    /// logits, smoothness message and position vary too little over a grid cell to overturn such
+    /// a lead, and its appearance message differs from theirs only through its colour. Edges,
+    /// thin structures of another colour and uncertain regions are still updated pixel by pixel.
+    /// 0 updates every pixel. Ignored when probabilities are requested. Default 2.
+    /// </summary>
+    public float CopyMargin { get; init; } = 2f;
+
+    /// <summary>
+    /// Largest difference per colour channel, in 0..255 intensity levels, between a pixel and the
+    /// four grid pixels around it for it to take their label (see <see cref="CopyMargin"/>). Default 16:
+    /// on the shared reference cases 76% of the pixels are copied and every label is the same as with
+    /// every pixel updated; at 24, 78% are copied and 0.006% of the labels differ.
+    /// </summary>
+    public int CopyColorTolerance { get; init; } = 16;
 
     /// <summary>Lists every invalid parameter, each message naming its property; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
@@ -84,6 +106,16 @@ public sealed class CrfOptions
         if (!(ClassPruningThreshold >= 0f && ClassPruningThreshold < 0.05f))
         {
             errors.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(ClassPruningThreshold)}: must be in [0, 0.05) (a probability; 0 disables pruning), got {ClassPruningThreshold}"));
+        }
+
+        if (!(CopyMargin >= 0f && CopyMargin <= 1_000f))
+        {
+            errors.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(CopyMargin)}: must be in [0, 1000] (a log-probability lead; 0 updates every pixel), got {CopyMargin}"));
+        }
+
+        if (CopyColorTolerance is < 0 or > 255)
+        {
+            errors.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(CopyColorTolerance)}: must be 0..255 intensity levels, got {CopyColorTolerance}"));
         }
 
         return errors;

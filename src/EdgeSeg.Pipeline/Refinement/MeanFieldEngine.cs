@@ -29,6 +29,8 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
     private readonly int _iterations;
     private readonly int _step;
     private readonly float _logPruning;
+    private readonly float _copyMargin;
+    private readonly int _copyTolerance;
     private readonly WorkerGroup _workers;
     private readonly PermutohedralLattice _lattice = new();
     private readonly SeparableGaussian _smooth = new();
@@ -62,6 +64,11 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
     private Buffer<float> _coarseActive;
     private Buffer<float> _negUnaryAll;
     private Buffer<float> _negUnary;
+
+    // The active classes' logits (score-map points) and negative unaries (grid points): the
+    // buffers above after pruning, or the all-class ones when nothing was pruned.
+    private float* _activeLogits;
+    private float* _activeNegUnary;
     private Buffer<float> _q;
     private Buffer<float> _smoothTmp;
     private Buffer<float> _smoothOut;
@@ -73,15 +80,24 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
     private Buffer<float> _gridWeights;
     private Buffer<float> _gridSliceWeights;
     private Buffer<float> _gridNorm;
+    private Buffer<int> _gridLabel;
     private Buffer<int> _activeClasses;
     private Buffer<float> _paddingAll;
     private Buffer<float> _paddingActive;
     private BilinearTap[] _xTaps = [];
     private BilinearTap[] _yTaps = [];
     private readonly int[] _splatSplit;
+
+    // Pixels that took their label from the grid, per part; each part on its own cache line.
+    private readonly long[] _copied;
+
+    // The chunk cursor of the current step, alone on its cache line (every claim writes it).
+    private const int CursorSlot = 16;
+    private readonly int[] _cursor = new int[2 * CursorSlot];
     private readonly Buffer<float>[] _rowA;
     private readonly Buffer<float>[] _rowB;
     private readonly Buffer<float>[] _classMax;
+    private readonly Buffer<int>[] _cells;
 
     public MeanFieldEngine(CrfOptions options, int parallelism)
     {
@@ -93,11 +109,15 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         _iterations = options.Iterations;
         _step = options.WorkingScale;
         _logPruning = options.ClassPruningThreshold > 0f ? MathF.Log(options.ClassPruningThreshold) : float.NegativeInfinity;
+        _copyMargin = options.CopyMargin;
+        _copyTolerance = options.CopyColorTolerance;
         _workers = new WorkerGroup(parallelism);
         _splatSplit = new int[parallelism + 1];
+        _copied = new long[parallelism * 8];
         _rowA = new Buffer<float>[parallelism];
         _rowB = new Buffer<float>[parallelism];
         _classMax = new Buffer<float>[parallelism];
+        _cells = new Buffer<int>[parallelism];
         PermutohedralLattice.FeatureScales(_spatialSigma, _colorSigma, _featureScales);
     }
 
@@ -105,12 +125,13 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
     {
         Unary,
         Locate,
-        OffGridAndNeighbours,
+        SplatListsAndNeighbours,
         Normalise,
         SplatAndSmooth,
         Blur,
         Update,
         SmoothOut,
+        FinalGrid,
         Final,
     }
 
@@ -118,12 +139,23 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
     internal enum Stage
     {
         Unary,
+
+        /// <summary>Locating every pixel in the lattice and inserting its simplex's vertices (parallel by rows).</summary>
         LatticeLocate,
+
+        /// <summary>Settling the vertex count (serial; a full serial insertion when a frame outgrew the table).</summary>
         LatticeInsert,
-        LatticeFind,
-        SplatLists,
+
+        /// <summary>Blur neighbours of every vertex (parallel) and, alongside, the splat lists (serial).</summary>
+        Neighbours,
+
         Normalise,
         Iterations,
+
+        /// <summary>The last filtering and the full-resolution update of the grid pixels.</summary>
+        FinalGrid,
+
+        /// <summary>The full-resolution update of the other pixels (or their copy from the grid).</summary>
         FinalPass,
         Count,
     }
@@ -133,14 +165,38 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
     /// <summary>Classes kept after pruning in the last frame.</summary>
     public int ActiveClasses => _active;
 
+    /// <summary>Share of the frame's pixels that took their label from the grid in the last frame.</summary>
+    public double CopiedShare
+    {
+        get
+        {
+            long sum = 0;
+            for (var i = 0; i < _copied.Length; i += 8)
+            {
+                sum += _copied[i];
+            }
+
+            return (double)sum / Math.Max(1, (long)_width * _height);
+        }
+    }
+
     /// <summary>Lattice vertices of the last frame.</summary>
     public int LatticeVertices => _lattice.VertexCount;
 
+    /// <summary>The clock the deadline is compared with (<see cref="Stopwatch"/> timestamps); tests replace it.</summary>
+    internal Func<long> Clock { get; set; } = Stopwatch.GetTimestamp;
+
     public double StageMilliseconds(Stage stage) => _stageTicks[(int)stage] * 1000.0 / Stopwatch.Frequency;
 
-    public void Run(
+    /// <summary>
+    /// Refines one frame; false, with <paramref name="labels"/> and <paramref name="probabilities"/>
+    /// incomplete, as soon as a check finds the <see cref="Stopwatch"/> timestamp
+    /// <paramref name="deadline"/> passed (after the lattice build, between iterations, before and
+    /// after the full-resolution update). <see cref="long.MaxValue"/> never expires.
+    /// </summary>
+    public bool Run(
         ReadOnlySpan<float> scores, int classes, int scoreHeight, int scoreWidth, ReadOnlySpan<byte> image,
-        int width, int height, Span<byte> labels, Span<float> probabilities)
+        int width, int height, Span<byte> labels, Span<float> probabilities, long deadline = long.MaxValue)
     {
         Configure(classes, scoreHeight, scoreWidth, width, height);
         fixed (float* scoresPtr = scores)
@@ -154,7 +210,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
             _probabilities = probabilities.IsEmpty ? null : probabilitiesPtr;
             try
             {
-                RunFrame();
+                return RunFrame(deadline);
             }
             finally
             {
@@ -166,20 +222,31 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         }
     }
 
-    private void RunFrame()
+    private bool RunFrame(long deadline)
     {
+        if (Clock() > deadline)
+        {
+            return false;
+        }
+
         var t0 = Stopwatch.GetTimestamp();
         TransposeScores(_coarseAll.Pointer, _strideAll, null, _classes);
         RunPhase(Phase.Unary);
         ChooseActiveClasses();
         var t1 = Stopwatch.GetTimestamp();
 
+        _lattice.BeginInsert(_workers.Parts);
         RunPhase(Phase.Locate);
         var t1a = Stopwatch.GetTimestamp();
-        _lattice.InsertAll();
+        if (!_lattice.EndInsert())
+        {
+            // Inserted again serially: the ids copied during the parallel step are stale.
+            CopyGridSimplices(0, _height);
+        }
+
         _lattice.PrepareNeighbours();
         var t1b = Stopwatch.GetTimestamp();
-        RunPhase(Phase.OffGridAndNeighbours);
+        RunPhase(Phase.SplatListsAndNeighbours);
         var t1c = Stopwatch.GetTimestamp();
         var m = _lattice.VertexCount;
         var lattice = (long)(m + 1) * _stride;
@@ -187,9 +254,6 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         _latticeB.Ensure(lattice);
         _onesA.Ensure(m + 1);
         _onesB.Ensure(m + 1);
-        CopyGridSimplices();
-        _lattice.BuildSplatLists(_gridIds.Span(_points * PermutohedralLattice.Corners), _gridWeights.Span(_points * PermutohedralLattice.Corners), _points);
-        var t2 = Stopwatch.GetTimestamp();
 
         // Normaliser of the appearance kernel: the lattice filter applied to ones.
         var onesA = _onesA.Pointer;
@@ -211,26 +275,48 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         SplitSplat();
         var t3 = Stopwatch.GetTimestamp();
 
+        // The clock is read between steps only: a step is short (well under a millisecond on the
+        // grid), and stopping inside one would need a check per row in every worker.
         for (var iteration = 1; iteration < _iterations; iteration++)
         {
+            if (Clock() > deadline)
+            {
+                return false;
+            }
+
             FilterAppearance();
             RunPhase(Phase.Update);
         }
 
+        if (Clock() > deadline)
+        {
+            return false;
+        }
+
         var t4 = Stopwatch.GetTimestamp();
+
         FilterAppearance();
         RunPhase(Phase.SmoothOut);
+        RunPhase(Phase.FinalGrid);
+        var t4b = Stopwatch.GetTimestamp();
+        Array.Clear(_copied);
         RunPhase(Phase.Final);
+        if (_probabilities != null && _active < _classes)
+        {
+            ClearPrunedPlanes((long)_width * _height);
+        }
+
         var t5 = Stopwatch.GetTimestamp();
 
         _stageTicks[(int)Stage.Unary] = t1 - t0;
         _stageTicks[(int)Stage.LatticeLocate] = t1a - t1;
         _stageTicks[(int)Stage.LatticeInsert] = t1b - t1a;
-        _stageTicks[(int)Stage.LatticeFind] = t1c - t1b;
-        _stageTicks[(int)Stage.SplatLists] = t2 - t1c;
-        _stageTicks[(int)Stage.Normalise] = t3 - t2;
+        _stageTicks[(int)Stage.Neighbours] = t1c - t1b;
+        _stageTicks[(int)Stage.Normalise] = t3 - t1c;
         _stageTicks[(int)Stage.Iterations] = t4 - t3;
-        _stageTicks[(int)Stage.FinalPass] = t5 - t4;
+        _stageTicks[(int)Stage.FinalGrid] = t4b - t4;
+        _stageTicks[(int)Stage.FinalPass] = t5 - t4b;
+        return Clock() <= deadline;
     }
 
     /// <summary>Splat (with the horizontal smoothness pass alongside) and the six blur passes; result in lattice A.</summary>
@@ -249,6 +335,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
     private void RunPhase(Phase phase)
     {
         _phase = phase;
+        _cursor[CursorSlot] = 0;
         _workers.Run(this);
     }
 
@@ -265,15 +352,30 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
 
             case Phase.Locate:
                 {
-                    var (start, end) = Share(_height, part, parts);
-                    _lattice.LocateRows(new ReadOnlySpan<byte>(_image, _width * _height * 3), _featureScales, start, end);
+                    while (NextChunk(_height, 8, out var start, out var end))
+                    {
+                        _lattice.LocateRows(new ReadOnlySpan<byte>(_image, _width * _height * 3), _featureScales, start, end);
+                        _lattice.InsertRows(part, start, end);
+                        CopyGridSimplices(start, end);
+                    }
+
                     break;
                 }
 
-            case Phase.OffGridAndNeighbours:
+            case Phase.SplatListsAndNeighbours:
                 {
-                    var (start, end) = Share(_lattice.VertexCount, part, parts);
-                    _lattice.FindNeighbours(start, end);
+                    // The splat lists are one serial pass: the caller builds them while the other
+                    // workers find blur neighbours, then joins them.
+                    if (part == 0)
+                    {
+                        _lattice.BuildSplatLists(_gridIds.Span(_points * PermutohedralLattice.Corners), _gridWeights.Span(_points * PermutohedralLattice.Corners), _points);
+                    }
+
+                    while (NextChunk(_lattice.VertexCount, 256, out var start, out var end))
+                    {
+                        _lattice.FindNeighbours(start, end);
+                    }
+
                     break;
                 }
 
@@ -295,9 +397,9 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
                         new Span<float>(_latticeB.Pointer + ((long)m * _stride), _stride).Clear();
                     }
 
-                    if (_w2 > 0f)
+                    // Rows of the horizontal pass go to whoever is done with its share of the splat.
+                    while (_w2 > 0f && NextChunk(_gridHeight, 4, out var start, out var end))
                     {
-                        var (start, end) = Share(_gridHeight, part, parts);
                         _smooth.Horizontal(_q.Pointer, _smoothTmp.Pointer, _stride, start, end);
                     }
 
@@ -306,17 +408,23 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
 
             case Phase.Blur:
                 {
-                    var (start, end) = Share(_lattice.VertexCount, part, parts);
                     var source = _useB ? _latticeB.Pointer : _latticeA.Pointer;
                     var target = _useB ? _latticeA.Pointer : _latticeB.Pointer;
-                    _lattice.Blur(_axis, source, target, _stride, start, end);
+                    while (NextChunk(_lattice.VertexCount, 512, out var start, out var end))
+                    {
+                        _lattice.Blur(_axis, source, target, _stride, start, end);
+                    }
+
                     break;
                 }
 
             case Phase.Update:
                 {
-                    var (start, end) = Share((_gridHeight + 1) / 2, part, parts);
-                    UpdateRowPairs(part, start, end);
+                    while (NextChunk((_gridHeight + 1) / 2, 2, out var start, out var end))
+                    {
+                        UpdateRowPairs(part, start, end);
+                    }
+
                     break;
                 }
 
@@ -342,16 +450,43 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
                     break;
                 }
 
+            case Phase.FinalGrid:
+                {
+                    while (NextChunk(_gridHeight, 2, out var start, out var end))
+                    {
+                        FinalRows(part, start, end, gridPass: true);
+                    }
+
+                    break;
+                }
+
             case Phase.Final:
                 {
-                    var (start, end) = Share(_height, part, parts);
-                    FinalRows(part, start, end);
+                    // Chunks of whole grid cells, so that each prepares its cells once.
+                    while (NextChunk(_height, 2 * _step, out var start, out var end))
+                    {
+                        FinalRows(part, start, end, gridPass: false);
+                    }
+
                     break;
                 }
 
             default:
                 throw new UnreachableException();
         }
+    }
+
+    /// <summary>
+    /// The next chunk of a step's items for whichever worker asks: the heavy steps hand out work
+    /// this way instead of in fixed shares, so that a worker the OS preempts (a busy board) holds
+    /// up at most one chunk while the others finish the rest. Each item's result does not depend on
+    /// which worker computes it.
+    /// </summary>
+    private bool NextChunk(int count, int chunk, out int start, out int end)
+    {
+        start = Interlocked.Add(ref _cursor[CursorSlot], chunk) - chunk;
+        end = Math.Min(count, start + chunk);
+        return start < count;
     }
 
     private static (int Start, int End) Share(int count, int part, int parts) =>
@@ -381,6 +516,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
             _gridWeights.Ensure(_points * PermutohedralLattice.Corners);
             _gridSliceWeights.Ensure(_points * PermutohedralLattice.Corners);
             _gridNorm.Ensure(_points);
+            _gridLabel.Ensure(_points);
         }
 
         if (classes != _classes || scoreHeight != _scoreHeight || scoreWidth != _scoreWidth || _xTaps.Length != width || _yTaps.Length != height)
@@ -408,6 +544,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
             _rowA[part].Ensure(rowFloats);
             _rowB[part].Ensure(rowFloats);
             _classMax[part].Ensure(_strideAll);
+            _cells[part].Ensure(3 * _gridWidth);
         }
 
         _negUnaryAll.Ensure(_points * _strideAll);
@@ -418,6 +555,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
     }
 
     /// <summary>Logits NCHW → channel-last (h·w points × stride), the listed classes only, padding −1e30.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void TransposeScores(float* target, int stride, int* classList, int count)
     {
         var plane = _scoreHeight * _scoreWidth;
@@ -433,6 +571,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
     }
 
     /// <summary>Vertical interpolation of the channel-last score map for output row <paramref name="y"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void InterpolateScoreRow(float* coarse, int stride, int y, float* row)
     {
         var tap = _yTaps[y];
@@ -452,6 +591,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
     /// Negative unary (log of the clipped softmax) of every class on grid rows [start, end), and the
     /// largest log-probability of each class for pruning.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void UnaryRows(int part, int start, int end)
     {
         var stride = _strideAll;
@@ -502,6 +642,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
     }
 
     /// <summary>Keeps the classes whose probability reaches the pruning threshold somewhere, then lays out their unaries and logits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ChooseActiveClasses()
     {
         var active = _activeClasses.Pointer;
@@ -541,6 +682,16 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
             _paddingActive.Pointer[k] = k < count ? 0f : Padding;
         }
 
+        // Nothing pruned (the usual case with noisy logits): the full layouts are the active ones.
+        if (count == _classes)
+        {
+            _activeLogits = _coarseAll.Pointer;
+            _activeNegUnary = _negUnaryAll.Pointer;
+            return;
+        }
+
+        _activeLogits = _coarseActive.Pointer;
+        _activeNegUnary = _negUnary.Pointer;
         TransposeScores(_coarseActive.Pointer, _stride, active, count);
         for (var p = 0; p < _points; p++)
         {
@@ -553,7 +704,9 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         }
     }
 
-    private void CopyGridSimplices()
+    /// <summary>Copies the simplices (vertex ids and weights) of the grid pixels on frame rows [rowStart, rowEnd).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void CopyGridSimplices(int rowStart, int rowEnd)
     {
         const int corners = PermutohedralLattice.Corners;
         fixed (int* ids = _lattice.PixelVertices)
@@ -561,7 +714,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         {
             var gridIds = _gridIds.Pointer;
             var gridWeights = _gridWeights.Pointer;
-            for (var gy = 0; gy < _gridHeight; gy++)
+            for (var gy = (rowStart + _step - 1) / _step; gy * _step < rowEnd; gy++)
             {
                 for (var gx = 0; gx < _gridWidth; gx++)
                 {
@@ -604,6 +757,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
     /// Grid rows [start, end): appearance normaliser n = (K·1)^−½ from the sliced ones, slice weights
     /// w1·n·barycentric, and the initial beliefs Q0 = softmax(−unary).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void NormaliseRows(int start, int end)
     {
         const int corners = PermutohedralLattice.Corners;
@@ -627,7 +781,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
                 slice[(g * corners) + k] = _w1 * n * weights[(g * corners) + k];
             }
 
-            Softmax(_negUnary.Pointer + ((long)g * _stride), _q.Pointer + ((long)g * _stride), _stride);
+            Softmax(_activeNegUnary + ((long)g * _stride), _q.Pointer + ((long)g * _stride), _stride);
         }
     }
 
@@ -662,6 +816,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
     /// w2·smoothness). Reads only the lattice and the horizontal smoothness pass, so Q is overwritten
     /// in place.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void UpdateRowPairs(int part, int start, int end)
     {
         const int corners = PermutohedralLattice.Corners;
@@ -695,7 +850,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
                     var g = (gy * _gridWidth) + gx;
                     ChannelKernels.Slice(
                         lattice, ids + (g * corners), weights + (g * corners), 1f,
-                        _negUnary.Pointer + ((long)g * stride), smoothRow + ((long)gx * stride), scores, stride);
+                        _activeNegUnary + ((long)g * stride), smoothRow + ((long)gx * stride), scores, stride);
                     Softmax(scores, _q.Pointer + ((long)g * stride), stride);
                 }
             }
@@ -703,11 +858,18 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
     }
 
     /// <summary>
-    /// The last update, for every pixel of frame rows [start, end): logits interpolated at the pixel,
-    /// the appearance message sliced at the pixel's own lattice position and normalised with its own
-    /// n, the smoothness message interpolated from the grid; argmax → labels, softmax → probabilities.
+    /// The last update at full resolution: logits interpolated at the pixel, the appearance message
+    /// sliced at the pixel's own lattice position and normalised with its own n, the smoothness
+    /// message interpolated from the grid; argmax → labels, softmax → probabilities.
+    /// <paramref name="gridPass"/>: grid rows [start, end), the pixels of the working grid only,
+    /// whose labels (where their best score leads by at least the copy margin) are kept for the
+    /// second pass. Otherwise frame rows [start, end), every pixel not on the grid: one whose four
+    /// surrounding grid pixels share a confident label and whose colour is within the copy
+    /// tolerance of all four takes that label without its own update (see
+    /// <see cref="CrfOptions.CopyMargin"/>), the others are updated.
     /// </summary>
-    private void FinalRows(int part, int start, int end)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void FinalRows(int part, int start, int end, bool gridPass)
     {
         const int corners = PermutohedralLattice.Corners;
         var stride = _stride;
@@ -721,10 +883,23 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         var logits = stackalloc float[stride];
         var messages = stackalloc float[stride];
         var active = _activeClasses.Pointer;
+        var gridLabel = _gridLabel.Pointer;
+        var image = _image;
         var plane = (long)_width * _height;
         var step = _step;
         var invStep = 1f / step;
         var w1 = _w1;
+        var width = _width;
+        var gridWidth = _gridWidth;
+        var xStep = gridPass ? step : 1;
+
+        // Copying needs labels only: with probabilities asked for every pixel is updated.
+        var copy = _probabilities == null && _copyMargin > 0f;
+        var copyMargin = _copyMargin;
+        var tolerance = _copyTolerance;
+        var copied = 0L;
+        var cells = _cells[part].Pointer;
+        var labels = _labels;
 
         // A class whose p is clipped at 1e-8 scores at most logsumexp(z) − 18.42 + its message, and
         // logsumexp(z) ≤ max z + ln(classes): below that margin the clip cannot change the argmax.
@@ -732,23 +907,74 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         fixed (int* allIds = _lattice.PixelVertices)
         fixed (float* allWeights = _lattice.PixelWeights)
         {
-            for (var y = start; y < end; y++)
+            for (var r = start; r < end; r++)
             {
-                InterpolateScoreRow(_coarseActive.Pointer, stride, y, logitRow);
+                var y = gridPass ? r * step : r;
                 var gy0 = y / step;
                 var gy1 = Math.Min(gy0 + 1, _gridHeight - 1);
-                var fy = new Vector<float>((y - (gy0 * step)) * invStep);
-                var top = _smoothOut.Pointer + ((long)gy0 * _gridWidth * stride);
-                var bottom = _smoothOut.Pointer + ((long)gy1 * _gridWidth * stride);
-                for (var i = 0; i < _gridWidth * stride; i += vw)
+                var onGridRow = y == gy0 * step;
+                if (copy && !gridPass && (r == start || gy0 != (r - 1) / step))
                 {
-                    var a = Unsafe.ReadUnaligned<Vector<float>>(top + i);
-                    Unsafe.WriteUnaligned(smoothRow + i, Vector.FusedMultiplyAdd(Unsafe.ReadUnaligned<Vector<float>>(bottom + i) - a, fy, a));
+                    PrepareCells(cells, gy0, gy1, tolerance);
                 }
 
-                for (var x = 0; x < _width; x++)
+                var prepared = false;
+
+                // x = gx0·step + ox, kept incrementally: a division per pixel would cost as much as the copy test.
+                var gx0 = -1;
+                var ox = step;
+                for (var x = 0; x < width; x += xStep, ox += xStep)
                 {
-                    var p = (y * _width) + x;
+                    if (ox >= step)
+                    {
+                        ox -= step;
+                        gx0++;
+                    }
+
+                    var p = (y * width) + x;
+                    var gx1 = Math.Min(gx0 + 1, gridWidth - 1);
+                    if (!gridPass)
+                    {
+                        if (onGridRow && ox == 0)
+                        {
+                            continue;
+                        }
+
+                        if (copy)
+                        {
+                            // One branch on data that is noisy at the pixel level: the six box tests
+                            // are folded into one sign.
+                            var cell = cells + (3 * gx0);
+                            var label = cell[0];
+                            var lo = cell[1];
+                            var hi = cell[2];
+                            var px = image + ((long)p * 3);
+                            int b = px[0], g = px[1], red = px[2];
+                            var inside = (b - (lo & 255)) | ((hi & 255) - b) | (g - ((lo >> 8) & 255)) | (((hi >> 8) & 255) - g)
+                                | (red - (lo >> 16)) | ((hi >> 16) - red) | label;
+                            if (inside >= 0)
+                            {
+                                labels[p] = (byte)active[label];
+                                copied++;
+                                continue;
+                            }
+                        }
+                    }
+
+                    if (!prepared)
+                    {
+                        prepared = true;
+                        InterpolateScoreRow(_activeLogits, stride, y, logitRow);
+                        var fy = new Vector<float>((y - (gy0 * step)) * invStep);
+                        var top = _smoothOut.Pointer + ((long)gy0 * gridWidth * stride);
+                        var bottom = _smoothOut.Pointer + ((long)gy1 * gridWidth * stride);
+                        for (var i = 0; i < gridWidth * stride; i += vw)
+                        {
+                            var a = Unsafe.ReadUnaligned<Vector<float>>(top + i);
+                            Unsafe.WriteUnaligned(smoothRow + i, Vector.FusedMultiplyAdd(Unsafe.ReadUnaligned<Vector<float>>(bottom + i) - a, fy, a));
+                        }
+                    }
+
                     var id = allIds + ((long)p * corners);
                     var w = allWeights + ((long)p * corners);
                     var d = 0f;
@@ -762,9 +988,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
                     var tap = _xTaps[x];
                     var la = logitRow + ((long)tap.Index0 * stride);
                     var lb = logitRow + ((long)tap.Index1 * stride);
-                    var gx0 = x / step;
-                    var gx1 = Math.Min(gx0 + 1, _gridWidth - 1);
-                    var fx = new Vector<float>((x - (gx0 * step)) * invStep);
+                    var fx = new Vector<float>(ox * invStep);
                     var sa = smoothRow + ((long)gx0 * stride);
                     var sb = smoothRow + ((long)gx1 * stride);
                     var maxMessage = new Vector<float>(float.NegativeInfinity);
@@ -802,6 +1026,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
                         }
 
                         best = ExactScores(logits, messages, scores, stride, zMax, padding);
+                        bestScore = scores[best];
                         if (_probabilities != null)
                         {
                             Softmax(scores, scores, stride);
@@ -812,21 +1037,88 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
                         }
                     }
 
-                    _labels[p] = (byte)active[best];
+                    if (gridPass)
+                    {
+                        gridLabel[(gy0 * gridWidth) + gx0] = copy && SecondBest(scores, stride, best) <= bestScore - copyMargin ? best : -1;
+                    }
+
+                    labels[p] = (byte)active[best];
                 }
             }
         }
 
-        if (_probabilities != null && _active < _classes && part == 0)
+        if (!gridPass)
         {
-            ClearPrunedPlanes(plane);
+            _copied[part * 8] += copied;
         }
+    }
+
+    /// <summary>
+    /// For the cells between grid rows gy0 and gy1 (3 ints each): the label shared by the four
+    /// corner grid pixels (−1 unless all four are confident and agree), and the colour box a pixel
+    /// must lie in to be within <paramref name="tolerance"/> of all four corners, its lower and
+    /// upper BGR bounds packed a byte per channel.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void PrepareCells(int* cells, int gy0, int gy1, int tolerance)
+    {
+        var gridLabel = _gridLabel.Pointer;
+        var step = _step;
+        var top = gridLabel + ((long)gy0 * _gridWidth);
+        var bottom = gridLabel + ((long)gy1 * _gridWidth);
+        var imageTop = _image + ((long)gy0 * step * _width * 3);
+        var imageBottom = _image + ((long)gy1 * step * _width * 3);
+        for (var gx = 0; gx < _gridWidth; gx++)
+        {
+            var gx1 = Math.Min(gx + 1, _gridWidth - 1);
+            var label = top[gx];
+            var cell = cells + (3 * gx);
+            if (label < 0 || top[gx1] != label || bottom[gx] != label || bottom[gx1] != label)
+            {
+                cell[0] = -1;
+                continue;
+            }
+
+            byte* c00 = imageTop + (gx * step * 3), c01 = imageTop + (gx1 * step * 3);
+            byte* c10 = imageBottom + (gx * step * 3), c11 = imageBottom + (gx1 * step * 3);
+            int lo = 0, hi = 0;
+            for (var c = 0; c < 3; c++)
+            {
+                var max = Math.Max(Math.Max(c00[c], c01[c]), Math.Max(c10[c], c11[c]));
+                var min = Math.Min(Math.Min(c00[c], c01[c]), Math.Min(c10[c], c11[c]));
+                lo |= Math.Max(0, max - tolerance) << (8 * c);
+                hi |= Math.Min(255, min + tolerance) << (8 * c);
+            }
+
+            // An empty box (corners further apart than 2·tolerance) has lo > hi in some channel and copies nothing.
+            cell[0] = label;
+            cell[1] = lo;
+            cell[2] = hi;
+        }
+    }
+
+    /// <summary>Largest score other than the one at <paramref name="best"/> (−∞ with a single class).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float SecondBest(float* scores, int stride, int best)
+    {
+        // Hide the best for one vector pass rather than test every lane's index.
+        var saved = scores[best];
+        scores[best] = float.NegativeInfinity;
+        var max = new Vector<float>(float.NegativeInfinity);
+        for (var k = 0; k < stride; k += Vector<float>.Count)
+        {
+            max = Vector.Max(max, Unsafe.ReadUnaligned<Vector<float>>(scores + k));
+        }
+
+        scores[best] = saved;
+        return VectorMath.HorizontalMax(max);
     }
 
     /// <summary>
     /// Scores with the exact clipped unary, −U = max(z − logsumexp(z), ln 1e-8), plus the messages;
     /// returns the argmax. The logsumexp runs over the active classes.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int ExactScores(float* logits, float* messages, float* scores, int stride, float zMax, float* padding)
     {
         var vw = Vector<float>.Count;

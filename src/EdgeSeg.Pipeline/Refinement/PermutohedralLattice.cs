@@ -43,10 +43,15 @@ internal sealed unsafe class PermutohedralLattice
     private long[] _vertexKeys = [];
     private int[] _neighbours = [];
 
+    // Vertex ids are handed out by an atomic counter while the workers insert concurrently; past
+    // _insertLimit (what the table and key list hold without growing) they stop inserting and the
+    // frame's insertion is redone serially with room to grow.
+    private int _nextId;
+    private int _insertLimit;
+    private int _overflow;
+
     private const int CacheBits = 12;
-    private readonly long[] _cacheKeys = new long[1 << CacheBits];
-    private readonly int[] _cacheCodes = new int[1 << CacheBits];
-    private readonly int[] _cacheIds = new int[(1 << CacheBits) * Corners];
+    private SimplexCache[] _caches = [];
 
     private int[] _csrStart = [];
     private int[] _csrPoint = [];
@@ -136,6 +141,7 @@ internal sealed unsafe class PermutohedralLattice
     /// Vectorised across <see cref="Vector{T}.Count"/> pixels of a row; the barycentric weights come
     /// from the residuals sorted by a 12-comparator network instead of rank-indexed scatters.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void LocateRows(ReadOnlySpan<byte> bgr, ReadOnlySpan<float> scales, int rowStart, int rowEnd)
     {
         var vw = Vector<float>.Count;
@@ -471,18 +477,67 @@ internal sealed unsafe class PermutohedralLattice
     }
 
     /// <summary>
-    /// Step 2 (serial): creates the vertices of the simplices around every pixel and records their
-    /// ids. Pixels of one region share few simplices, so a direct-mapped cache of simplex → 6 ids
-    /// answers most pixels without touching the hash table. Every pixel's vertices exist, so the
-    /// full-resolution slice sees the blurred values all around it even though only the working
-    /// grid splats.
+    /// Before <see cref="InsertRows"/>: empties the table (sized from the last frame's vertex count,
+    /// so that a warm lattice never grows) and the per-worker simplex caches.
     /// </summary>
-    public void InsertAll()
+    public void BeginInsert(int parts)
     {
-        var n = Width * Height;
-        PrepareTable(Math.Max(VertexCount * 2, 4096));
+        if (_caches.Length < parts)
+        {
+            _caches = new SimplexCache[parts];
+            for (var i = 0; i < parts; i++)
+            {
+                _caches[i] = new SimplexCache();
+            }
+        }
+
+        // The caches stay valid for the whole frame (ids are the frame's), whichever rows a worker gets.
+        for (var i = 0; i < parts; i++)
+        {
+            _caches[i].Clear();
+        }
+
+        PrepareTable(Math.Max(VertexCount * 2, 16384));
         VertexCount = 0;
-        Array.Clear(_cacheKeys);
+        _nextId = 0;
+        _overflow = 0;
+        _insertLimit = Math.Min(_vertexKeys.Length, _tableKeys.Length / 2);
+    }
+
+    /// <summary>
+    /// Step 2 (parallel by rows, after <see cref="LocateRows"/> of the same rows): creates the
+    /// vertices of the simplices around the pixels of rows [rowStart, rowEnd) and records their ids.
+    /// Pixels of one region share few simplices, so a direct-mapped cache of simplex → 6 ids per
+    /// worker answers most pixels without touching the shared hash table. Ids depend on which worker
+    /// got to a vertex first, but no value does: splat lists are ordered by point, the blur and the
+    /// slice address vertices by key and corner. Every pixel's vertices exist, so the full-resolution
+    /// slice sees the blurred values all around it even though only the working grid splats.
+    /// </summary>
+    public void InsertRows(int part, int rowStart, int rowEnd) => InsertRowsCore(_caches[part], rowStart, rowEnd, concurrent: true);
+
+    /// <summary>
+    /// After every <see cref="InsertRows"/>: settles the vertex count; when the concurrent insertion
+    /// ran out of room (a frame with many more vertices than the last), redoes it serially with a
+    /// growing table and returns false (the pixel ids have changed).
+    /// </summary>
+    public bool EndInsert()
+    {
+        if (Volatile.Read(ref _overflow) == 0)
+        {
+            VertexCount = _nextId;
+            return true;
+        }
+
+        PrepareTable(Math.Max(_nextId * 2, _vertexKeys.Length * 2));
+        VertexCount = 0;
+        _caches[0].Clear();
+        InsertRowsCore(_caches[0], 0, Height, concurrent: false);
+        return false;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void InsertRowsCore(SimplexCache cache, int rowStart, int rowEnd, bool concurrent)
+    {
         var byRank = stackalloc int[Corners];
         var ones = 0L;
         for (var i = 0; i < Dims; i++)
@@ -495,11 +550,11 @@ internal sealed unsafe class PermutohedralLattice
         fixed (long* keys = _pixelKey)
         fixed (int* ranks = _pixelRank)
         fixed (int* ids = _pixelVertex)
-        fixed (long* cacheKeys = _cacheKeys)
-        fixed (int* cacheCodes = _cacheCodes)
-        fixed (int* cacheIds = _cacheIds)
+        fixed (long* cacheKeys = cache.Keys)
+        fixed (int* cacheCodes = cache.Codes)
+        fixed (int* cacheIds = cache.Ids)
         {
-            for (var p = 0; p < n; p++)
+            for (var p = rowStart * Width; p < rowEnd * Width; p++)
             {
                 var id = ids + ((long)p * Corners);
                 var key = keys[p];
@@ -533,7 +588,7 @@ internal sealed unsafe class PermutohedralLattice
                 }
 
                 var k0 = key;
-                id[0] = FindOrInsert(k0);
+                id[0] = concurrent ? ConcurrentFindOrInsert(k0) : FindOrInsert(k0);
                 for (var k = 1; k < Corners; k++)
                 {
                     k0 += ones;
@@ -543,7 +598,7 @@ internal sealed unsafe class PermutohedralLattice
                         k0 -= (long)Corners << (FieldBits * j);
                     }
 
-                    id[k] = FindOrInsert(k0);
+                    id[k] = concurrent ? ConcurrentFindOrInsert(k0) : FindOrInsert(k0);
                 }
 
                 cacheKeys[slot] = key;
@@ -554,15 +609,10 @@ internal sealed unsafe class PermutohedralLattice
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopyIds(int* from, int* to)
-    {
-        for (var k = 0; k < Corners; k++)
-        {
-            to[k] = from[k];
-        }
-    }
+    private static void CopyIds(int* from, int* to) => Unsafe.CopyBlockUnaligned(to, from, Corners * sizeof(int));
 
     /// <summary>Step 4 (parallel by vertex ranges): the blur neighbours of vertices [start, end).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void FindNeighbours(int start, int end)
     {
         var missing = VertexCount;
@@ -585,6 +635,7 @@ internal sealed unsafe class PermutohedralLattice
     /// dst = src + ½(src[minus] + src[plus]), <paramref name="stride"/> floats per vertex, row
     /// <see cref="VertexCount"/> of <paramref name="src"/> must be zeros.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Blur(int axis, float* src, float* dst, int stride, int start, int end)
     {
         var half = new Vector<float>(0.5f);
@@ -609,6 +660,7 @@ internal sealed unsafe class PermutohedralLattice
     }
 
     /// <summary>Scalar blur pass (one value per vertex), used for the normalisation.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void BlurScalar(int axis, float* src, float* dst, int start, int end)
     {
         fixed (int* nb = _neighbours)
@@ -653,6 +705,7 @@ internal sealed unsafe class PermutohedralLattice
         else
         {
             Array.Clear(_tableKeys);
+            Array.Clear(_tableIds);
         }
 
         _tableMask = capacity - 1;
@@ -672,7 +725,7 @@ internal sealed unsafe class PermutohedralLattice
             var k = _tableKeys[slot];
             if (k == key)
             {
-                return _tableIds[slot];
+                return _tableIds[slot] - 1;
             }
 
             if (k == 0)
@@ -684,6 +737,7 @@ internal sealed unsafe class PermutohedralLattice
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int FindOrInsert(long key)
     {
         var slot = (int)(((ulong)key * HashMultiplier) >> _tableShift);
@@ -692,7 +746,7 @@ internal sealed unsafe class PermutohedralLattice
             var k = _tableKeys[slot];
             if (k == key)
             {
-                return _tableIds[slot];
+                return _tableIds[slot] - 1;
             }
 
             if (k == 0)
@@ -716,10 +770,76 @@ internal sealed unsafe class PermutohedralLattice
         }
 
         _tableKeys[slot] = key;
-        _tableIds[slot] = id;
+        _tableIds[slot] = id + 1;
         _vertexKeys[id] = key;
         VertexCount = id + 1;
         return id;
+    }
+
+    /// <summary>
+    /// <see cref="FindOrInsert"/> for several workers at once: a slot is claimed by a compare-and-swap
+    /// of its key, the id comes from an atomic counter and is published (as id + 1, 0 meaning not
+    /// yet) after the vertex's key is recorded; a worker that finds a claimed slot without its id
+    /// waits for it (a few instructions away on the other thread).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int ConcurrentFindOrInsert(long key)
+    {
+        var keys = _tableKeys;
+        var ids = _tableIds;
+        var slot = (int)(((ulong)key * HashMultiplier) >> _tableShift);
+        while (true)
+        {
+            var k = Volatile.Read(ref keys[slot]);
+            if (k == 0)
+            {
+                if (Volatile.Read(ref _overflow) != 0)
+                {
+                    return VertexCount;
+                }
+
+                k = Interlocked.CompareExchange(ref keys[slot], key, 0);
+                if (k == 0)
+                {
+                    var id = Interlocked.Increment(ref _nextId) - 1;
+                    if (id >= _insertLimit)
+                    {
+                        // Out of room: stop every worker inserting; EndInsert starts over serially.
+                        Volatile.Write(ref _overflow, 1);
+                        Volatile.Write(ref ids[slot], int.MaxValue);
+                        return VertexCount;
+                    }
+
+                    _vertexKeys[id] = key;
+                    Volatile.Write(ref ids[slot], id + 1);
+                    return id;
+                }
+            }
+
+            if (k == key)
+            {
+                var published = Volatile.Read(ref ids[slot]);
+                while (published == 0)
+                {
+                    Thread.SpinWait(1);
+                    published = Volatile.Read(ref ids[slot]);
+                }
+
+                return published == int.MaxValue ? VertexCount : published - 1;
+            }
+
+            slot = (slot + 1) & _tableMask;
+        }
+    }
+
+    /// <summary>A direct-mapped cache of simplex (remainder-0 key, ranks) → its 6 vertex ids, one per worker.</summary>
+    private sealed class SimplexCache
+    {
+        public readonly long[] Keys = new long[1 << CacheBits];
+        public readonly int[] Codes = new int[1 << CacheBits];
+        public readonly int[] Ids = new int[(1 << CacheBits) * Corners];
+
+        public void Clear() => Array.Clear(Keys);
     }
 
     private void Grow()
@@ -740,11 +860,11 @@ internal sealed unsafe class PermutohedralLattice
             }
 
             _tableKeys[slot] = key;
-            _tableIds[slot] = id;
+            _tableIds[slot] = id + 1;
         }
     }
 
-    /// <summary>Sizes the neighbour table once the vertex count is known (after <see cref="InsertAll"/>).</summary>
+    /// <summary>Sizes the neighbour table once the vertex count is known (after <see cref="EndInsert"/>).</summary>
     public void PrepareNeighbours()
     {
         var needed = VertexCount * Corners * 2;
@@ -759,6 +879,7 @@ internal sealed unsafe class PermutohedralLattice
     /// that splatting is a gather parallel over vertices. <paramref name="pointIds"/> and
     /// <paramref name="pointWeights"/> hold <see cref="Corners"/> entries per grid point.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void BuildSplatLists(ReadOnlySpan<int> pointIds, ReadOnlySpan<float> pointWeights, int points)
     {
         var m = VertexCount;
@@ -809,6 +930,7 @@ internal sealed unsafe class PermutohedralLattice
     public ReadOnlySpan<int> SplatStart => _csrStart.AsSpan(0, VertexCount + 1);
 
     /// <summary>Multiplies each splat weight by a per-point factor (the kernel normalisation).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void ScaleSplatWeights(ReadOnlySpan<float> pointFactor)
     {
         var total = _csrStart[VertexCount];
@@ -819,6 +941,7 @@ internal sealed unsafe class PermutohedralLattice
     }
 
     /// <summary>Gathers lattice values of vertices [start, end) from the grid points: lattice[v] = Σ w·values[point].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Splat(float* values, float* lattice, int stride, int start, int end)
     {
         fixed (int* csr = _csrStart)
@@ -833,6 +956,7 @@ internal sealed unsafe class PermutohedralLattice
     }
 
     /// <summary>Scalar splat of the splat weights themselves (the filter applied to ones).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void SplatOnes(float* lattice, int start, int end)
     {
         fixed (int* csr = _csrStart)

@@ -82,6 +82,7 @@ internal sealed unsafe class SeparableGaussian
     }
 
     /// <summary>Horizontal pass over rows [rowStart, rowEnd): tmp(x) = Σ_t tapX(x,t)·in(x+t).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Horizontal(float* input, float* tmp, int stride, int rowStart, int rowEnd)
     {
         var width = Width;
@@ -112,6 +113,7 @@ internal sealed unsafe class SeparableGaussian
     /// Vertical pass for grid rows y and y+1 (or y alone at the last row):
     /// out(x, y) = factorX(x)·factorY(y)·Σ_t tapY(y,t)·tmp(x, y+t).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void VerticalRows(float* tmp, float* output0, float* output1, int stride, int y)
     {
         var width = Width;

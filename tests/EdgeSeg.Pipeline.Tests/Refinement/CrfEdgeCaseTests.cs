@@ -133,6 +133,33 @@ public sealed class CrfEdgeCaseTests
     }
 
     [Fact]
+    public void A_frame_that_outgrows_the_lattice_table_gives_the_same_results_on_any_thread_count()
+    {
+        // Pure noise and small sigmas: nearly every pixel has its own simplex, so the first frame
+        // creates more vertices than the concurrent insertion has room for and is redone serially.
+        const int classes = 5;
+        const int size = 96;
+        var image = CrfTestScenes.Regions(size, size, seed: 31, noise: 120);
+        var logits = CrfTestScenes.Logits(classes, 12, 12, seed: 32);
+        var options = new CrfOptions { AppearanceSpatialSigma = 3f, AppearanceColorSigma = 3f };
+        using var one = new BilateralCrfRefiner(options, parallelism: 1);
+        using var two = new BilateralCrfRefiner(options, parallelism: 2);
+        for (var frame = 0; frame < 2; frame++)
+        {
+            var labels1 = new byte[size * size];
+            var labels2 = new byte[size * size];
+            var q1 = new float[classes * size * size];
+            var q2 = new float[classes * size * size];
+            one.Refine(logits, classes, 12, 12, image, size, size, labels1, q1);
+            two.Refine(logits, classes, 12, 12, image, size, size, labels2, q2);
+            Assert.True(two.Engine.LatticeVertices > 16384, $"only {two.Engine.LatticeVertices} vertices");
+            Assert.Equal(one.Engine.LatticeVertices, two.Engine.LatticeVertices);
+            Assert.Equal(labels1, labels2);
+            Assert.Equal(q1, q2);
+        }
+    }
+
+    [Fact]
     public void Invalid_options_are_all_listed_by_property_name()
     {
         var options = new CrfOptions
@@ -145,13 +172,15 @@ public sealed class CrfEdgeCaseTests
             Iterations = 0,
             WorkingScale = 9,
             ClassPruningThreshold = 0.5f,
+            CopyMargin = -1f,
+            CopyColorTolerance = 256,
         };
 
         var errors = options.Validate();
 
-        Assert.Equal(8, errors.Count);
+        Assert.Equal(10, errors.Count);
         Assert.Contains("Iterations: must be 1..50, got 0", errors);
-        foreach (var name in new[] { "AppearanceWeight:", "AppearanceSpatialSigma:", "AppearanceColorSigma:", "SmoothnessWeight:", "SmoothnessSpatialSigma:", "WorkingScale:", "ClassPruningThreshold:" })
+        foreach (var name in new[] { "AppearanceWeight:", "AppearanceSpatialSigma:", "AppearanceColorSigma:", "SmoothnessWeight:", "SmoothnessSpatialSigma:", "WorkingScale:", "ClassPruningThreshold:", "CopyMargin:", "CopyColorTolerance:" })
         {
             Assert.Contains(errors, e => e.StartsWith(name, StringComparison.Ordinal));
         }

@@ -30,6 +30,33 @@ public sealed class CrfReferenceTests
         }
     }
 
+    [Theory]
+    [InlineData(5)]
+    [InlineData(10)]
+    public void Copying_confident_grid_labels_changes_almost_no_pixel(int iterations)
+    {
+        // The copy is a shortcut for the full-resolution update: against updating every pixel it
+        // may differ only on a few pixels (with the defaults: 76% copied, no label changed).
+        var cases = Cases.Value;
+        using var copying = new BilateralCrfRefiner(new CrfOptions { Iterations = iterations });
+        using var updating = new BilateralCrfRefiner(new CrfOptions { Iterations = iterations, CopyMargin = 0f });
+        var copied = new byte[cases[0].Width * cases[0].Height];
+        var updated = new byte[copied.Length];
+        double agreement = 0, share = 0;
+        foreach (var c in cases)
+        {
+            copying.Refine(c.Logits, CrfReferenceCase.Classes, CrfReferenceCase.ScoreHeight, CrfReferenceCase.ScoreWidth, c.ImageBgr, c.Width, c.Height, copied);
+            updating.Refine(c.Logits, CrfReferenceCase.Classes, CrfReferenceCase.ScoreHeight, CrfReferenceCase.ScoreWidth, c.ImageBgr, c.Width, c.Height, updated);
+            agreement += SegmentationScores.Agreement(copied, updated);
+            share += copying.Engine.CopiedShare;
+        }
+
+        agreement /= cases.Count;
+        share /= cases.Count;
+        Assert.True(share >= 0.5, $"only {share:P1} of the pixels were copied");
+        Assert.True(agreement >= 0.999, $"copying changed {1 - agreement:P3} of the labels (copied {share:P1})");
+    }
+
     [Fact]
     public void Fast_crf_meets_the_reference_accuracy_and_agrees_with_the_reference_labels()
     {
