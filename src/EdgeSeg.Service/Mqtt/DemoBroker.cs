@@ -39,6 +39,18 @@ internal sealed class DemoBroker : IAsyncDisposable
             .WithDefaultEndpointPort(port)
             .Build();
         var server = new MqttServerFactory().CreateMqttServer(options);
+
+        // Clients such as mosquitto_sub connect with an empty client id and expect the broker to assign
+        // one (MQTT 3.1.1 §3.1.3.1, MQTT 5 Assigned Client Identifier), as mosquitto does.
+        server.ValidatingConnectionAsync += e =>
+        {
+            if (string.IsNullOrEmpty(e.ClientId))
+            {
+                e.AssignedClientIdentifier = $"auto-{Guid.NewGuid():N}";
+            }
+
+            return Task.CompletedTask;
+        };
         await server.StartAsync().ConfigureAwait(false);
         return new DemoBroker(server);
     }
