@@ -4,6 +4,7 @@ using EdgeSeg.Service.Cli;
 using EdgeSeg.Service.Configuration;
 using EdgeSeg.Service.Hosting;
 using EdgeSeg.Service.Tests.Infrastructure;
+using EdgeSeg.Pipeline.Inference;
 using Microsoft.Extensions.Hosting;
 using LogLevel = Microsoft.Extensions.Logging.LogLevel;
 using OpenCvSharp;
@@ -34,29 +35,68 @@ public sealed class ServiceWithMosquittoTests
         return path;
     }
 
+    /// <summary>The hosted service built from a configuration file, on a looping street video.</summary>
+    private sealed class ServiceUnderTest : IDisposable
+    {
+        private ServiceUnderTest(LoadedConfiguration config, OnnxSegmenter segmenter, CameraRefinements refinements, IHost host)
+        {
+            Config = config;
+            Segmenter = segmenter;
+            Refinements = refinements;
+            Host = host;
+        }
+
+        public LoadedConfiguration Config { get; }
+
+        public OnnxSegmenter Segmenter { get; }
+
+        public CameraRefinements Refinements { get; }
+
+        public IHost Host { get; }
+
+        /// <summary>Writes the video and configuration and builds the host (not started); a null model means the bundled one.</summary>
+        public static ServiceUnderTest Create(string deviceId, int port, int windowFrames, string? model)
+        {
+            var dir = TestFiles.NewTempDirectory();
+            var video = WriteStreetVideo(dir);
+            var configPath = Path.Combine(dir, "edgeseg.json");
+            var json = new JsonObject
+            {
+                ["DeviceId"] = deviceId,
+                ["Cameras"] = new JsonArray(new JsonObject { ["Name"] = "cam1", ["Source"] = $"file://{video}?loop=true" }),
+                ["Mqtt"] = new JsonObject { ["Host"] = "127.0.0.1", ["Port"] = port },
+                ["Statistics"] = new JsonObject { ["WindowFrames"] = windowFrames },
+            };
+            if (model is not null)
+            {
+                json["Model"] = new JsonObject { ["Path"] = model };
+            }
+
+            File.WriteAllText(configPath, json.ToJsonString());
+            var config = ConfigurationLoader.Load(configPath, new Dictionary<string, string?>());
+            var segmenter = AppStartup.LoadModel(config, Console.Error) ?? throw new InvalidOperationException("model did not load");
+            var refinements = AppStartup.Refinements(config);
+            return new ServiceUnderTest(config, segmenter, refinements, ServiceHost.Build(config, segmenter, refinements, LogLevel.Warning));
+        }
+
+        public void Dispose()
+        {
+            Host.Dispose();
+            Refinements.Dispose();
+            Segmenter.Dispose();
+        }
+    }
+
     [Fact]
     public async Task The_service_publishes_online_growing_stats_and_offline_to_a_real_broker()
     {
         using var broker = MosquittoBroker.Start();
-        var dir = TestFiles.NewTempDirectory();
-        var video = WriteStreetVideo(dir);
-        var configPath = Path.Combine(dir, "edgeseg.json");
-        File.WriteAllText(configPath, new JsonObject
-        {
-            ["DeviceId"] = "itest",
-            ["Cameras"] = new JsonArray(new JsonObject { ["Name"] = "cam1", ["Source"] = $"file://{video}?loop=true" }),
-            ["Mqtt"] = new JsonObject { ["Host"] = "127.0.0.1", ["Port"] = broker.Port },
-            ["Statistics"] = new JsonObject { ["WindowFrames"] = 5 },
-        }.ToJsonString());
-
-        var config = ConfigurationLoader.Load(configPath, new Dictionary<string, string?>());
-        Assert.Equal(BundledModel.DefaultPath, config.ModelPath);
-        using var segmenter = AppStartup.LoadModel(config, Console.Error);
-        Assert.NotNull(segmenter);
+        using var service = ServiceUnderTest.Create("itest", broker.Port, windowFrames: 5, model: null);
+        Assert.Equal(BundledModel.DefaultPath, service.Config.ModelPath);
+        var segmenter = service.Segmenter;
+        var host = service.Host;
 
         await using var watcher = await MqttProbe.SubscribeAsync(broker.Port, "edgeseg/itest/#");
-        using var refinements = AppStartup.Refinements(config);
-        using var host = ServiceHost.Build(config, segmenter, refinements, LogLevel.Warning);
         await host.StartAsync();
 
         var gotStats = await watcher.WaitForAsync(m => m.Count(x => x.Topic == "edgeseg/itest/cam1/stats") >= 3, TimeSpan.FromSeconds(90));
@@ -98,28 +138,13 @@ public sealed class ServiceWithMosquittoTests
     [Fact]
     public async Task Statistics_wait_in_the_spool_while_the_broker_is_away_and_arrive_when_it_comes()
     {
-        var dir = TestFiles.NewTempDirectory();
-        var video = WriteStreetVideo(dir);
-        var configPath = Path.Combine(dir, "edgeseg.json");
         var port = TestFiles.FreePort();
-        File.WriteAllText(configPath, new JsonObject
-        {
-            ["DeviceId"] = "spool",
-            ["Model"] = new JsonObject { ["Path"] = TestFiles.Fixture("colour_logits.onnx") },
-            ["Cameras"] = new JsonArray(new JsonObject { ["Name"] = "cam1", ["Source"] = $"file://{video}?loop=true" }),
-            ["Mqtt"] = new JsonObject { ["Host"] = "127.0.0.1", ["Port"] = port },
-            ["Statistics"] = new JsonObject { ["WindowFrames"] = 2 },
-        }.ToJsonString());
-        var config = ConfigurationLoader.Load(configPath, new Dictionary<string, string?>());
-        using var segmenter = AppStartup.LoadModel(config, Console.Error);
-        Assert.NotNull(segmenter);
-        using var refinements = AppStartup.Refinements(config);
-        using var host = ServiceHost.Build(config, segmenter, refinements, LogLevel.Warning);
+        using var service = ServiceUnderTest.Create("spool", port, windowFrames: 2, model: TestFiles.Fixture("colour_logits.onnx"));
+        var host = service.Host;
         await host.StartAsync();
 
         // No broker yet: inference goes on and windows pile up in the spool.
         await Task.Delay(TimeSpan.FromSeconds(2));
-        Assert.True(segmenter.Model.Name.Length > 0);
 
         using var broker = MosquittoBroker.StartOn(port);
         await using var watcher = await MqttProbe.SubscribeAsync(port, "edgeseg/spool/cam1/stats");
@@ -133,23 +158,9 @@ public sealed class ServiceWithMosquittoTests
     [Fact]
     public async Task After_the_broker_restarts_the_service_reconnects_says_online_and_goes_on_counting()
     {
-        var dir = TestFiles.NewTempDirectory();
-        var video = WriteStreetVideo(dir);
-        var configPath = Path.Combine(dir, "edgeseg.json");
         var port = TestFiles.FreePort();
-        File.WriteAllText(configPath, new JsonObject
-        {
-            ["DeviceId"] = "flap",
-            ["Model"] = new JsonObject { ["Path"] = TestFiles.Fixture("colour_logits.onnx") },
-            ["Cameras"] = new JsonArray(new JsonObject { ["Name"] = "cam1", ["Source"] = $"file://{video}?loop=true" }),
-            ["Mqtt"] = new JsonObject { ["Host"] = "127.0.0.1", ["Port"] = port },
-            ["Statistics"] = new JsonObject { ["WindowFrames"] = 3 },
-        }.ToJsonString());
-        var config = ConfigurationLoader.Load(configPath, new Dictionary<string, string?>());
-        using var segmenter = AppStartup.LoadModel(config, Console.Error);
-        Assert.NotNull(segmenter);
-        using var refinements = AppStartup.Refinements(config);
-        using var host = ServiceHost.Build(config, segmenter, refinements, LogLevel.Warning);
+        using var service = ServiceUnderTest.Create("flap", port, windowFrames: 3, model: TestFiles.Fixture("colour_logits.onnx"));
+        var host = service.Host;
 
         long lastSeqBefore;
         var broker = MosquittoBroker.StartOn(port);
