@@ -58,6 +58,11 @@ internal sealed class SegmentationService : BackgroundService
             .Select((c, i) => new CameraDefinition(c.Name, c.Source, c.MaxFps, _refinements.Count > i ? _refinements[i] : null))
             .ToList();
         var model = _segmenter.Model.Name;
+        foreach (var attempt in _segmenter.ProviderAttempts)
+        {
+            _logger.LogInformation("execution provider {Attempt}", attempt);
+        }
+
         _logger.LogInformation(
             "model {Model} on {Provider}; {Count} camera(s): {Cameras}",
             _segmenter.Model, _segmenter.Provider, cameras.Count, string.Join(", ", cameras.Select(c => c.Name)));
