@@ -26,14 +26,14 @@ internal static class DatasetCommand
             var n = parseResult.GetValue(count);
             if (n < 0)
             {
-                Console.Error.WriteLine("--count must be 0 or more");
-                return 2;
+                Console.Error.WriteLine("edgeseg dataset render: --count must be 0 or more");
+                return ExitCodes.Usage;
             }
 
             if (!TryParseSize(parseResult.GetValue(size) ?? string.Empty, out var width, out var height, out var error))
             {
-                Console.Error.WriteLine($"--size: {error}");
-                return 2;
+                Console.Error.WriteLine($"edgeseg dataset render: --size: {error}");
+                return ExitCodes.Usage;
             }
 
             var dir = parseResult.GetValue(output)!.FullName;
