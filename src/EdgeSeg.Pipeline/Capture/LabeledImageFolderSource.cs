@@ -57,7 +57,7 @@ public sealed class LabeledImageFolderSource : ILabeledFrameSource
             }
 
             target.EnsureSize(image.Width, image.Height);
-            CopyRows(image, target.Buffer, target.Stride, image.Height);
+            MatRows.CopyTo(image, target.Pixels, target.Stride, image.Height);
         }
 
         if (truth is not null)
@@ -74,7 +74,7 @@ public sealed class LabeledImageFolderSource : ILabeledFrameSource
                 throw new FrameSourceException($"'{labelPath}' is {labels.Width}x{labels.Height}, its image {target.Width}x{target.Height}");
             }
 
-            CopyRows(labels, truth.Buffer, truth.Width, truth.Height);
+            MatRows.CopyTo(labels, truth.Labels, truth.Width, truth.Height);
         }
 
         target.Sequence = _next++;
@@ -84,13 +84,5 @@ public sealed class LabeledImageFolderSource : ILabeledFrameSource
 
     public void Dispose()
     {
-    }
-
-    private static unsafe void CopyRows(Mat mat, byte[] destination, int rowBytes, int height)
-    {
-        for (var y = 0; y < height; y++)
-        {
-            new ReadOnlySpan<byte>((byte*)mat.Ptr(y), rowBytes).CopyTo(destination.AsSpan(y * rowBytes, rowBytes));
-        }
     }
 }

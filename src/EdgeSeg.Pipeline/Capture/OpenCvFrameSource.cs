@@ -153,7 +153,7 @@ public sealed class OpenCvFrameSource : IFrameSource
         return true;
     }
 
-    private static unsafe void CopyFromMat(Mat mat, VideoFrame target)
+    private static void CopyFromMat(Mat mat, VideoFrame target)
     {
         if (mat.Type() != MatType.CV_8UC3)
         {
@@ -162,10 +162,6 @@ public sealed class OpenCvFrameSource : IFrameSource
 
         var height = mat.Height;
         target.EnsureSize(mat.Width, height);
-        var rowBytes = target.Stride;
-        for (var y = 0; y < height; y++)
-        {
-            new ReadOnlySpan<byte>((byte*)mat.Ptr(y), rowBytes).CopyTo(target.Pixels.Slice(y * rowBytes, rowBytes));
-        }
+        MatRows.CopyTo(mat, target.Pixels, target.Stride, height);
     }
 }

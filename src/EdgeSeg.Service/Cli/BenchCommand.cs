@@ -49,15 +49,9 @@ internal static class BenchCommand
             return ExitCodes.Usage;
         }
 
-        var path = EdgeSegOptionsValidator.ResolveModelPath(model ?? string.Empty, Directory.GetCurrentDirectory());
-        OnnxSegmenter segmenter;
-        try
+        var segmenter = CliModel.Load("bench", model, threads, providers);
+        if (segmenter is null)
         {
-            segmenter = OnnxSegmenter.Load(path, new InferenceOptions { Providers = providers, IntraOpThreads = threads });
-        }
-        catch (ModelLoadException e)
-        {
-            Console.Error.WriteLine($"edgeseg bench: {e.Message}");
             return ExitCodes.Config;
         }
 
