@@ -1,4 +1,5 @@
 """Shared pieces of the training recipe: model definition, data loading, ONNX export, manifest."""
+import copy
 import json
 import os
 
@@ -83,7 +84,8 @@ def normalise(batch_uint8_nhwc):
 
 def export_onnx(model, path):
     model.eval()
-    wrapper = LogitsOnly(model)
+    # A plain-layout copy, so that a model trained in channels-last exports the same graph.
+    wrapper = LogitsOnly(copy.deepcopy(model).to(memory_format=torch.contiguous_format))
     dummy = torch.zeros(1, 3, HEIGHT, WIDTH)
     tmp = path + ".tmp"
     torch.onnx.export(

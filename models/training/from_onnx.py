@@ -1,0 +1,127 @@
+"""Turns an exported model file back into a training checkpoint, so training can continue from it.
+
+The ONNX export folds every BatchNorm into the convolution before it (W' = W * g / s,
+b' = beta + (b - mu) * g / s), so the file holds only the folded weights. This script puts them
+back into the torchvision layout of common.build_model():
+
+- each convolution gets the folded weight W';
+- the BatchNorm after it gets running statistics measured on training frames: the mean mu and
+  variance s^2 of W' x, with gamma = sqrt(s^2 + eps) and beta = mu + b'.
+
+In eval mode that BatchNorm computes (W'x - mu) / sqrt(s^2 + eps) * gamma + beta = W'x + b', so the
+checkpoint is exactly the exported function (checked against the ONNX graph itself); in training mode
+the batch statistics are close to mu and s, so training starts where the exported model left off.
+"""
+import argparse
+
+import numpy as np
+import onnx
+import torch
+from onnx import numpy_helper
+from torch import nn
+
+import common
+from onnx_torch import OnnxTorchRunner
+
+
+def folded_convs(path):
+    """The (weight, bias, attributes) of every Conv node, in graph order."""
+    g = onnx.load(path).graph
+    inits = {i.name: numpy_helper.to_array(i) for i in g.initializer}
+    convs = []
+    for n in g.node:
+        if n.op_type != "Conv":
+            continue
+        w = inits[n.input[1]]
+        b = inits[n.input[2]] if len(n.input) > 2 and n.input[2] else np.zeros(w.shape[0], np.float32)
+        attrs = {a.name: list(a.ints) if a.ints else a.i for a in n.attribute}
+        convs.append((w, b, attrs))
+    return convs
+
+
+def conv_bn_pairs(model):
+    """Every Conv2d of the model in definition order, with the BatchNorm2d that follows it (or None)."""
+    mods = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.BatchNorm2d))]
+    pairs = []
+    for i, m in enumerate(mods):
+        if isinstance(m, nn.Conv2d):
+            nxt = mods[i + 1] if i + 1 < len(mods) else None
+            bn = nxt if isinstance(nxt, nn.BatchNorm2d) and nxt.num_features == m.out_channels and m.bias is None else None
+            pairs.append((m, bn))
+    return pairs
+
+
+@torch.no_grad()
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", required=True, help="exported ONNX file")
+    ap.add_argument("--train", default="data/train", help="frames to measure the BatchNorm statistics on")
+    ap.add_argument("--frames", type=int, default=64)
+    ap.add_argument("--iterations", type=int, default=0, help="iterations already trained (recorded in the checkpoint)")
+    ap.add_argument("--minutes", type=float, default=0.0, help="minutes already trained (recorded in the checkpoint)")
+    ap.add_argument("--out", required=True, help="checkpoint to write")
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+
+    model = common.build_model()
+    convs = folded_convs(args.model)
+    pairs = conv_bn_pairs(model)
+    if len(convs) != len(pairs):
+        raise SystemExit(f"{args.model}: {len(convs)} Conv nodes, the model has {len(pairs)} convolutions")
+    for k, ((conv, bn), (w, b, attrs)) in enumerate(zip(pairs, convs)):
+        if tuple(conv.weight.shape) != w.shape or list(conv.dilation) != attrs.get("dilations", [1, 1]):
+            raise SystemExit(f"convolution {k}: model {tuple(conv.weight.shape)} dilation {conv.dilation}, "
+                             f"file {w.shape} {attrs.get('dilations')}")
+        conv.weight.copy_(torch.from_numpy(w))
+        if bn is None:
+            conv.bias.copy_(torch.from_numpy(b))
+        else:
+            bn.running_mean.zero_()
+            bn.running_var.fill_(1.0 - bn.eps)
+            bn.weight.fill_(1.0)
+            bn.bias.copy_(torch.from_numpy(b))
+
+    # Statistics of each folded convolution's output W'x (the BatchNorm input) on training frames.
+    images, _ = common.load_split(args.train)
+    rng = np.random.default_rng(0)
+    sums = {}
+
+    def hook(bn):
+        def f(_, inputs, __):
+            y = inputs[0].double()
+            s = sums.setdefault(bn, [0.0, 0.0, 0])
+            s[0] = s[0] + y.sum(dim=(0, 2, 3))
+            s[1] = s[1] + (y * y).sum(dim=(0, 2, 3))
+            s[2] += y.numel() // y.shape[1]
+        return f
+
+    handles = [bn.register_forward_hook(hook(bn)) for _, bn in pairs if bn is not None]
+    model.eval()
+    idx = rng.choice(len(images), min(args.frames, len(images)), replace=False)
+    for i in range(0, len(idx), 4):
+        model(common.normalise(images[idx[i:i + 4]]))
+    for h in handles:
+        h.remove()
+    for bn, (s1, s2, n) in sums.items():
+        mu = s1 / n
+        var = (s2 / n - mu * mu).clamp_min(1e-12)
+        b = bn.bias.detach().double().clone()
+        bn.running_mean.copy_(mu.float())
+        bn.running_var.copy_(var.float())
+        bn.weight.copy_(torch.sqrt(var + bn.eps).float())
+        bn.bias.copy_((mu + b).float())
+
+    x = common.normalise(images[idx[:2]])
+    ref = OnnxTorchRunner(args.model).run(x)
+    diff = float((model(x)["out"] - ref).abs().max())
+    print(f"{args.model}: {len(convs)} convolutions restored; largest difference from the ONNX graph {diff:.2e}")
+    if diff > 1e-3:
+        raise SystemExit("the restored model does not reproduce the file")
+    torch.save({"model": model.state_dict(), "iterations": args.iterations, "minutes": args.minutes, "val_miou": float("nan")},
+               args.out)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
