@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torchvision.models.segmentation import deeplabv3_mobilenet_v3_large
 from torchvision.models.segmentation.deeplabv3 import ASPP
@@ -32,9 +33,21 @@ ASPP_RATES = [6, 12, 18]
 OUTPUT_STRIDE = 16
 
 
-def build_model():
+# DeepLabV3+ decoder: MobileNetV3-Large's stride-4 features (the output of features[3], 24 channels)
+# projected to DECODER_SKIP channels, joined to the ASPP output upsampled to stride 4, two
+# depthwise-separable 3x3 convolutions of DECODER_CHANNELS, and a classifier. At 512x256 this adds
+# about 0.5 GMAC to the encoder's 4.9.
+DECODER_STRIDE = 4
+DECODER_LOW_LAYER = "3"
+DECODER_LOW_CHANNELS = 24
+DECODER_SKIP = 48
+DECODER_CHANNELS = 128
+
+
+def build_encoder_model():
     """torchvision DeepLabV3 with a MobileNetV3-Large backbone (last stage dilated: output stride 16),
-    no auxiliary head, and an ASPP head with rates ASPP_RATES (same layout as torchvision's DeepLabHead)."""
+    no auxiliary head, and an ASPP head with rates ASPP_RATES (same layout as torchvision's DeepLabHead).
+    This is the design of the models shipped before the decoder."""
     model = deeplabv3_mobilenet_v3_large(weights=None, weights_backbone=None, num_classes=NUM_CLASSES, aux_loss=False)
     in_channels = model.classifier[0].convs[0][0].in_channels
     model.classifier = nn.Sequential(
@@ -45,6 +58,70 @@ def build_model():
         nn.Conv2d(256, NUM_CLASSES, 1),
     )
     return model
+
+
+def separable(in_channels, out_channels):
+    """Depthwise 3x3 then pointwise 1x1, each with BatchNorm and ReLU."""
+    return [
+        nn.Conv2d(in_channels, in_channels, 3, padding=1, groups=in_channels, bias=False),
+        nn.BatchNorm2d(in_channels),
+        nn.ReLU(),
+        nn.Conv2d(in_channels, out_channels, 1, bias=False),
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(),
+    ]
+
+
+class Decoder(nn.Module):
+    """The light DeepLabV3+ decoder. Its classifier starts at zero, so a model with a fresh decoder
+    computes exactly what its encoder alone computed; training then adds stride-4 detail."""
+
+    def __init__(self, high_channels=256, low_channels=DECODER_LOW_CHANNELS, skip=DECODER_SKIP,
+                 channels=DECODER_CHANNELS, classes=NUM_CLASSES):
+        super().__init__()
+        self.project = nn.Sequential(nn.Conv2d(low_channels, skip, 1, bias=False), nn.BatchNorm2d(skip), nn.ReLU())
+        self.fuse = nn.Sequential(*separable(high_channels + skip, channels), *separable(channels, channels))
+        self.classifier = nn.Conv2d(channels, classes, 1)
+        nn.init.zeros_(self.classifier.weight)
+        nn.init.zeros_(self.classifier.bias)
+
+    def forward(self, high, low):
+        low = self.project(low)
+        high = F.interpolate(high, size=low.shape[-2:], mode="bilinear", align_corners=False)
+        return self.classifier(self.fuse(torch.cat([high, low], 1)))
+
+
+class DeepLabV3Plus(nn.Module):
+    """The encoder of build_encoder_model() (same parameter names, so its checkpoints load) plus the
+    decoder as a residual branch: out = up(encoder logits) + up(decoder logits), both upsampled
+    bilinearly to the input size."""
+
+    def __init__(self, encoder_model):
+        super().__init__()
+        self.backbone = encoder_model.backbone
+        # IntermediateLayerGetter returns the layers named here; "3" is the last stride-4 block.
+        self.backbone.return_layers = {DECODER_LOW_LAYER: "low", **{k: v for k, v in self.backbone.return_layers.items()}}
+        self.classifier = encoder_model.classifier
+        self.decoder = Decoder()
+
+    def forward(self, x):
+        size = x.shape[-2:]
+        feats = self.backbone(x)
+        high = self.classifier[:4](feats["out"])
+        coarse = self.classifier[4](high)
+        detail = self.decoder(high, feats["low"])
+        out = (F.interpolate(coarse, size=size, mode="bilinear", align_corners=False)
+               + F.interpolate(detail, size=size, mode="bilinear", align_corners=False))
+        return {"out": out}
+
+    def new_parameters(self):
+        return list(self.decoder.parameters())
+
+
+def build_model(decoder=True):
+    """The bundled model's design: DeepLabV3+ (encoder + light decoder), or the encoder alone."""
+    encoder = build_encoder_model()
+    return DeepLabV3Plus(encoder) if decoder else encoder
 
 
 class LogitsOnly(nn.Module):
@@ -59,24 +136,43 @@ class LogitsOnly(nn.Module):
 
 
 def load_split(root, cache=True):
-    """Loads DIR/images/*.png and DIR/labels/*.png into uint8 arrays (N,H,W,3 RGB) and (N,H,W)."""
+    """DIR/images/*.png and DIR/labels/*.png as uint8 arrays (N,H,W,3 RGB) and (N,H,W).
+
+    The first call decodes the PNGs into DIR/images.npy and DIR/labels.npy; later calls map those
+    files read-only, so a 16k-frame set (8.4 GB) costs page cache rather than process memory and a
+    restarted run starts in seconds."""
     from PIL import Image
 
-    cache_file = os.path.join(root, "cache.npz")
-    if cache and os.path.exists(cache_file):
-        d = np.load(cache_file)
-        return d["images"], d["labels"]
+    image_file, label_file = os.path.join(root, "images.npy"), os.path.join(root, "labels.npy")
+    if cache and os.path.exists(image_file) and os.path.exists(label_file):
+        return np.load(image_file, mmap_mode="r"), np.load(label_file, mmap_mode="r")
     names = sorted(os.listdir(os.path.join(root, "images")))
-    images = np.stack([np.array(Image.open(os.path.join(root, "images", n)).convert("RGB")) for n in names])
-    labels = np.stack([np.array(Image.open(os.path.join(root, "labels", n))) for n in names])
-    if cache:
-        np.savez(cache_file, images=images, labels=labels)
-    return images, labels
+    if not names:
+        raise SystemExit(f"{root}/images: no frames (render them with 'edgeseg dataset render')")
+    first = np.array(Image.open(os.path.join(root, "images", names[0])).convert("RGB"))
+    h, w = first.shape[:2]
+    if not cache:
+        images = np.empty((len(names), h, w, 3), np.uint8)
+        labels = np.empty((len(names), h, w), np.uint8)
+    else:
+        images = np.lib.format.open_memmap(image_file + ".tmp", "w+", np.uint8, (len(names), h, w, 3))
+        labels = np.lib.format.open_memmap(label_file + ".tmp", "w+", np.uint8, (len(names), h, w))
+    for i, n in enumerate(names):
+        images[i] = np.array(Image.open(os.path.join(root, "images", n)).convert("RGB"))
+        labels[i] = np.array(Image.open(os.path.join(root, "labels", n)))
+    if not cache:
+        return images, labels
+    images.flush()
+    labels.flush()
+    del images, labels
+    os.replace(image_file + ".tmp", image_file)
+    os.replace(label_file + ".tmp", label_file)
+    return np.load(image_file, mmap_mode="r"), np.load(label_file, mmap_mode="r")
 
 
 def normalise(batch_uint8_nhwc):
     """uint8 NHWC RGB -> float NCHW, /255 then ImageNet mean/std (the manifest's contract)."""
-    x = torch.from_numpy(batch_uint8_nhwc).permute(0, 3, 1, 2).float().div_(255.0)
+    x = torch.from_numpy(np.array(batch_uint8_nhwc)).permute(0, 3, 1, 2).float().div_(255.0)
     mean = torch.tensor(MEAN).view(1, 3, 1, 1)
     std = torch.tensor(STD).view(1, 3, 1, 1)
     return (x - mean) / std
@@ -97,8 +193,10 @@ def export_onnx(model, path):
 def write_manifest(path, name, extra=None):
     manifest = {
         "Name": name,
-        "Architecture": "DeepLabV3, MobileNetV3-Large backbone (torchvision deeplabv3_mobilenet_v3_large layout), "
-                        "dilated last stage, ASPP with image pooling and 1x1 projection, no auxiliary head",
+        "Architecture": "DeepLabV3+, MobileNetV3-Large backbone (torchvision deeplabv3_mobilenet_v3_large layout), "
+                        "dilated last stage, ASPP with image pooling and 1x1 projection, light decoder "
+                        f"(stride-{DECODER_STRIDE} skip of {DECODER_SKIP} channels, two depthwise-separable 3x3 "
+                        f"convolutions of {DECODER_CHANNELS}) as a residual branch, no auxiliary head",
         "Input": {
             "Name": "input", "Layout": "NCHW", "Width": WIDTH, "Height": HEIGHT, "ElementType": "float32",
             "ColorOrder": "RGB", "Mean": MEAN, "Std": STD, "Scale": 255,
@@ -109,6 +207,7 @@ def write_manifest(path, name, extra=None):
         "Palette": PALETTE,
         "OutputStride": OUTPUT_STRIDE,
         "AsppRates": ASPP_RATES,
+        "Decoder": {"Stride": DECODER_STRIDE, "SkipChannels": DECODER_SKIP, "Channels": DECODER_CHANNELS},
     }
     if extra:
         manifest.update(extra)

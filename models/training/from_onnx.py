@@ -64,11 +64,18 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
-    model = common.build_model()
     convs = folded_convs(args.model)
-    pairs = conv_bn_pairs(model)
-    if len(convs) != len(pairs):
-        raise SystemExit(f"{args.model}: {len(convs)} Conv nodes, the model has {len(pairs)} convolutions")
+    # A DeepLabV3+ file restores the whole model; a file of the earlier encoder-only design restores
+    # the encoder, and train.py --init adds the decoder as a zero residual branch.
+    for decoder in (True, False):
+        model = common.build_model(decoder=decoder)
+        pairs = conv_bn_pairs(model)
+        if len(convs) == len(pairs):
+            break
+    else:
+        raise SystemExit(f"{args.model}: {len(convs)} Conv nodes; the DeepLabV3+ model has "
+                         f"{len(conv_bn_pairs(common.build_model()))} convolutions, the encoder alone {len(pairs)}")
+    print(f"{args.model}: {'DeepLabV3+ (encoder and decoder)' if decoder else 'encoder only (no decoder)'}")
     for k, ((conv, bn), (w, b, attrs)) in enumerate(zip(pairs, convs)):
         if tuple(conv.weight.shape) != w.shape or list(conv.dilation) != attrs.get("dilations", [1, 1]):
             raise SystemExit(f"convolution {k}: model {tuple(conv.weight.shape)} dilation {conv.dilation}, "

@@ -8,6 +8,7 @@ root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(ModelCommand.Create());
 root.Subcommands.Add(SnapshotCommand.Create());
+root.Subcommands.Add(QuantizeCommand.Create());
 var dataset = DatasetCommand.Create();
 dataset.Subcommands.Add(DatasetVideoCommand.Create());
 root.Subcommands.Add(dataset);

@@ -170,3 +170,68 @@ public static class ThroughputBenchmark
 
     private static double Percentile(double[] samples, double p) => ClassAreaAccumulator.Percentile(samples.AsSpan(), p);
 }
+
+/// <summary>Two models measured in one run, interleaved, and how B compares to A.</summary>
+public sealed record ComparisonResult(ThroughputResult A, ThroughputResult B, int Rounds)
+{
+    /// <summary>Raw-inference throughput of B over A's.</summary>
+    public double RawRatio => B.RawInference.FramesPerSecond / A.RawInference.FramesPerSecond;
+
+    /// <summary>Whole-pipeline throughput of B over A's.</summary>
+    public double PipelineRatio => B.Pipeline.FramesPerSecond / A.Pipeline.FramesPerSecond;
+}
+
+/// <summary>
+/// Measures two models side by side: rounds in the order A B B A, each a full
+/// <see cref="ThroughputBenchmark"/> run of frames / (2 × rounds) per model, so that a change in the
+/// machine's load during the run falls on both models alike. Throughput is total frames over total time;
+/// p50/p95 are the medians of the rounds' figures.
+/// </summary>
+public static class ComparisonBenchmark
+{
+    public static ComparisonResult Run(OnnxSegmenter a, OnnxSegmenter b, Func<IFrameSource> openSource, int frames, int rounds = 4)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        ArgumentOutOfRangeException.ThrowIfLessThan(rounds, 1);
+        var perRun = Math.Max(1, frames / (2 * rounds));
+        var resultsA = new List<ThroughputResult>();
+        var resultsB = new List<ThroughputResult>();
+        for (var r = 0; r < rounds; r++)
+        {
+            resultsA.Add(ThroughputBenchmark.Run(a, openSource, perRun));
+            resultsB.Add(ThroughputBenchmark.Run(b, openSource, perRun));
+            resultsB.Add(ThroughputBenchmark.Run(b, openSource, perRun));
+            resultsA.Add(ThroughputBenchmark.Run(a, openSource, perRun));
+        }
+
+        return new ComparisonResult(Merge(resultsA), Merge(resultsB), rounds);
+    }
+
+    private static ThroughputResult Merge(List<ThroughputResult> runs)
+    {
+        static PhaseResult Phase(IEnumerable<PhaseResult> phases)
+        {
+            var list = phases.ToList();
+            return new PhaseResult(list.Sum(p => p.Frames), list.Sum(p => p.Seconds), Median(list.Select(p => p.P50Ms)), Median(list.Select(p => p.P95Ms)));
+        }
+
+        return new ThroughputResult(
+            Phase(runs.Select(r => r.RawInference)),
+            Phase(runs.Select(r => r.Pipeline)),
+            runs.Average(r => r.AllocatedBytesPerFrame),
+            runs.Average(r => r.DecodeMs),
+            runs.Average(r => r.PreprocessMs),
+            runs.Average(r => r.RunMs),
+            runs.Average(r => r.ArgMaxMs),
+            runs.Average(r => r.StatisticsMs),
+            runs[0].SourceWidth,
+            runs[0].SourceHeight);
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+}

@@ -19,6 +19,15 @@ public sealed record AsppBlock(
     string InputTensor, int InputChannels, int InputHeight, int InputWidth, bool HasOneByOneBranch,
     IReadOnlyList<int> Rates, bool HasImagePooling, int BranchChannels, int? ProjectionChannels);
 
+/// <summary>
+/// A DeepLabV3+ decoder found in the graph: low-level features at <paramref name="Stride"/> projected by a
+/// 1x1 convolution to <paramref name="SkipChannels"/>, concatenated with the upsampled encoder output, then
+/// convolutions of <paramref name="Channels"/> (<paramref name="SeparableConvs"/> of them depthwise-separable)
+/// and a classifier. <paramref name="Residual"/>: its logits are added to the encoder's own.
+/// </summary>
+public sealed record DecoderBlock(
+    int Stride, int SkipInputChannels, int SkipChannels, int EncoderChannels, int Channels, int SeparableConvs, bool Residual);
+
 /// <summary>What <see cref="ModelInspector"/> found in a model.</summary>
 public sealed record ModelInspection(
     ModelDescription Model,
@@ -28,6 +37,7 @@ public sealed record ModelInspection(
     int? OutputStride,
     IReadOnlyList<int> AtrousRates,
     AsppBlock? Aspp,
+    DecoderBlock? Decoder,
     bool Quantized)
 {
     public long Macs => Convolutions.Sum(c => c.Macs);
@@ -90,7 +100,9 @@ public static class ModelInspector
         var smallest = convs.Where(c => c.OutHeight > 1 || c.OutWidth > 1).Select(c => c.OutHeight).DefaultIfEmpty(0).Min();
         int? outputStride = smallest > 0 ? description.Height / smallest : null;
         var rates = convs.Where(c => c.Dilation > 1).Select(c => c.Dilation).Distinct().Order().ToList();
-        return new ModelInspection(description, bytes.LongLength, parameters, convs, outputStride, rates, FindAspp(graph, convs), quantized);
+        var aspp = FindAspp(graph, convs);
+        var decoder = outputStride is { } os ? FindDecoder(graph, convs, producers, description.Height, os) : null;
+        return new ModelInspection(description, bytes.LongLength, parameters, convs, outputStride, rates, aspp, decoder, quantized);
     }
 
     private static AsppBlock? FindAspp(GraphProto graph, List<ConvLayer> convs)
@@ -129,6 +141,92 @@ public static class ModelInspector
             pooling,
             first.OutChannels,
             projection);
+    }
+
+    private static DecoderBlock? FindDecoder(
+        GraphProto graph, List<ConvLayer> convs, Dictionary<string, NodeProto> producers, int inputHeight, int outputStride)
+    {
+        // A decoder joins (Concat) a 1x1 projection of features finer than the output stride with the
+        // encoder's output upsampled to the same size, and convolves the result at that size.
+        var byOutput = convs.ToDictionary(c => c.Output);
+        var nodes = graph.Node.ToList();
+        for (var index = 0; index < nodes.Count; index++)
+        {
+            var concat = nodes[index];
+            if (concat.OpType != "Concat" || concat.Input.Count < 2)
+            {
+                continue;
+            }
+
+            var skip = concat.Input.Select(i => SourceConv(i, producers, byOutput)).FirstOrDefault(c => c is { KernelH: 1, KernelW: 1 });
+            var upsampled = concat.Input.FirstOrDefault(i => Producer(i, producers)?.OpType == "Resize");
+            if (skip is null || upsampled is null || skip.OutHeight <= inputHeight / outputStride)
+            {
+                continue;
+            }
+
+            var inputConv = convs.FirstOrDefault(c => c.Output == skip.Input) ?? SourceConv(skip.Input, producers, byOutput);
+            var after = convs.Where(c => nodes.FindIndex(n => n.Output.Count > 0 && n.Output[0] == c.Output) > index && c.OutHeight == skip.OutHeight).ToList();
+            if (after.Count == 0)
+            {
+                continue;
+            }
+
+            var classes = after[^1].OutChannels;
+            var body = after.Where(c => c.OutChannels != classes || c.Groups > 1).ToList();
+            var pointwise = body.Where(c => c.Groups == 1).ToList();
+            var separable = body.Count(c => c.Groups > 1 && c.Groups == c.OutChannels && c.InChannelsPerGroup == 1);
+            var outputNode = nodes.FirstOrDefault(n => n.Output.Contains(graph.Output[0].Name));
+            var residual = outputNode is { OpType: "Add" } && outputNode.Input.All(i => Producer(i, producers)?.OpType == "Resize");
+            var joined = after[0].InChannelsPerGroup * after[0].Groups;
+            return new DecoderBlock(
+                inputHeight / skip.OutHeight,
+                inputConv?.OutChannels ?? skip.InChannelsPerGroup * skip.Groups,
+                skip.OutChannels,
+                joined - skip.OutChannels,
+                pointwise.Count > 0 ? pointwise.Max(c => c.OutChannels) : classes,
+                separable,
+                residual);
+        }
+
+        return null;
+    }
+
+    /// <summary>The node that makes a tensor, looking through quantize/dequantize pairs.</summary>
+    private static NodeProto? Producer(string tensor, Dictionary<string, NodeProto> producers)
+    {
+        for (var hops = 0; hops < 4 && producers.TryGetValue(tensor, out var node); hops++)
+        {
+            if (node.OpType is not ("QuantizeLinear" or "DequantizeLinear"))
+            {
+                return node;
+            }
+
+            tensor = node.Input[0];
+        }
+
+        return null;
+    }
+
+    /// <summary>The convolution a tensor comes from, through element-wise activations.</summary>
+    private static ConvLayer? SourceConv(string tensor, Dictionary<string, NodeProto> producers, Dictionary<string, ConvLayer> convs)
+    {
+        for (var hops = 0; hops < 4; hops++)
+        {
+            if (convs.TryGetValue(tensor, out var conv))
+            {
+                return conv;
+            }
+
+            if (!producers.TryGetValue(tensor, out var node) || node.OpType is not ("Relu" or "Clip" or "HardSwish" or "Identity" or "DequantizeLinear" or "QuantizeLinear"))
+            {
+                return null;
+            }
+
+            tensor = node.Input[0];
+        }
+
+        return null;
     }
 
     private static long[] WeightDims(string name, Dictionary<string, TensorProto> initializers, Dictionary<string, NodeProto> producers)

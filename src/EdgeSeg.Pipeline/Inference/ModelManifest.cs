@@ -42,6 +42,12 @@ public sealed class ModelManifest
     /// <summary>Informational: dilation rates of the ASPP branches.</summary>
     public IReadOnlyList<int>? AsppRates { get; init; }
 
+    /// <summary>Informational: the DeepLabV3+ decoder, when the model has one.</summary>
+    public ManifestDecoder? Decoder { get; init; }
+
+    /// <summary>How an INT8 model was made from its float original (written by <c>edgeseg quantize</c>); informational.</summary>
+    public JsonElement? Quantization { get; init; }
+
     /// <summary>Free-form notes; ignored by the appliance.</summary>
     public JsonElement? Notes { get; init; }
 
@@ -72,6 +78,16 @@ public sealed class ModelManifest
             throw new ModelLoadException(path, $"invalid manifest{where}: {e.Message}");
         }
     }
+}
+
+/// <summary>The DeepLabV3+ decoder: the stride of the low-level features it joins, and its widths.</summary>
+public sealed class ManifestDecoder
+{
+    public int? Stride { get; init; }
+
+    public int? SkipChannels { get; init; }
+
+    public int? Channels { get; init; }
 }
 
 /// <summary>How the model's input is laid out and normalised.</summary>

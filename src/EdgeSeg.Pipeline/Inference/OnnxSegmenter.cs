@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using Google.Protobuf;
 using EdgeSeg.Pipeline.Frames;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -237,6 +239,11 @@ public sealed class OnnxSegmenter : IDisposable
                     so.AppendExecutionProvider_CUDA(options.DeviceId);
                     break;
                 case ExecutionProvider.CPU:
+                    if (CpuInt8Model(path) is { } converted)
+                    {
+                        return new InferenceSession(converted, so);
+                    }
+
                     break;
                 default:
                     throw new ArgumentOutOfRangeException(nameof(provider), provider, "unknown execution provider");
@@ -248,6 +255,32 @@ public sealed class OnnxSegmenter : IDisposable
         {
             so.Dispose();
         }
+    }
+
+    /// <summary>
+    /// On x86, a QDQ model with int8 activations (the TensorRT form) rewritten to the uint8 activations the
+    /// CPU's integer kernels use (see <see cref="Quantization.ActivationLayout"/>); null for any other model,
+    /// on other CPUs (ARM's kernels take int8 as it is), or when the file does not parse (ONNX Runtime then
+    /// reports what is wrong with it).
+    /// </summary>
+    private static byte[]? CpuInt8Model(string path)
+    {
+        if (RuntimeInformation.ProcessArchitecture is not (Architecture.X64 or Architecture.X86))
+        {
+            return null;
+        }
+
+        Onnx.ModelProto model;
+        try
+        {
+            model = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(path));
+        }
+        catch (Exception e) when (e is Google.Protobuf.InvalidProtocolBufferException or IOException)
+        {
+            return null;
+        }
+
+        return model.Graph is not null && Quantization.ActivationLayout.ToUint8(model) > 0 ? model.ToByteArray() : null;
     }
 
     private static void AppendTensorRt(SessionOptions so, string path, InferenceOptions options)

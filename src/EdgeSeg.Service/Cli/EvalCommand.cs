@@ -19,7 +19,11 @@ internal static class EvalCommand
             AllowMultipleArgumentsPerToken = true,
         };
         var frames = new Option<int>("--frames", "-n") { Description = "Frames per source", DefaultValueFactory = _ => 50 };
-        var model = new Option<string>("--model", "-m") { Description = "ONNX model (default: the bundled one)" };
+        var model = new Option<string[]>("--model", "-m")
+        {
+            Description = "ONNX model (default: the bundled one); give two to compare them on the same frames",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
         var markdown = new Option<bool>("--markdown") { Description = "Print the per-class table as Markdown" };
         var crf = new Option<bool>("--crf") { Description = "Also measure the CRF-refined labels, side by side with the raw ones" };
         var iterations = new Option<int>("--crf-iterations") { Description = "Mean-field iterations for --crf", DefaultValueFactory = _ => 5 };
@@ -27,10 +31,78 @@ internal static class EvalCommand
         {
             sources, frames, model, markdown, crf, iterations,
         };
-        command.SetAction(parse => Run(
-            parse.GetValue(sources)!, parse.GetValue(frames), parse.GetValue(model), parse.GetValue(markdown),
-            parse.GetValue(crf) ? parse.GetValue(iterations) : 0));
+        command.SetAction(parse =>
+        {
+            var models = parse.GetValue(model) ?? [];
+            if (models.Length > 2)
+            {
+                Console.Error.WriteLine($"edgeseg eval: --model: give one model, or two to compare; got {models.Length}");
+                return ExitCodes.Usage;
+            }
+
+            return models.Length == 2
+                ? Compare(parse.GetValue(sources)!, parse.GetValue(frames), models[0], models[1], parse.GetValue(markdown))
+                : Run(parse.GetValue(sources)!, parse.GetValue(frames), models.FirstOrDefault(), parse.GetValue(markdown), parse.GetValue(crf) ? parse.GetValue(iterations) : 0);
+        });
         return command;
+    }
+
+    private static int Compare(string[] sources, int frames, string modelA, string modelB, bool markdown)
+    {
+        if (frames < 1)
+        {
+            Console.Error.WriteLine($"edgeseg eval: --frames must be at least 1, got {frames}");
+            return ExitCodes.Usage;
+        }
+
+        var combined = new List<EvaluationResult>();
+        var names = new List<string>();
+        foreach (var path in new[] { modelA, modelB })
+        {
+            using var segmenter = CliModel.Load("eval", path);
+            if (segmenter is null)
+            {
+                return ExitCodes.Config;
+            }
+
+            if (combined.Count == 1 && segmenter.Model.Labels.Count != combined[0].Raw.Classes.Count)
+            {
+                Console.Error.WriteLine($"edgeseg eval: the two models have different classes ({combined[0].Raw.Classes.Count} and {segmenter.Model.Labels.Count}); compare models of one label set");
+                return ExitCodes.Usage;
+            }
+
+            var evaluator = new SegmentationEvaluator(segmenter);
+            var results = new List<EvaluationResult>();
+            foreach (var uri in sources)
+            {
+                using var source = CliModel.Open("eval", uri);
+                if (source is not ILabeledFrameSource labelled)
+                {
+                    Console.Error.WriteLine($"edgeseg eval: '{uri}' has no ground truth; use synthetic://… or a dataset folder");
+                    return ExitCodes.Usage;
+                }
+
+                try
+                {
+                    results.Add(evaluator.Run(labelled, frames));
+                }
+                catch (FrameSourceException e)
+                {
+                    Console.Error.WriteLine($"edgeseg eval: {e.Message}");
+                    return ExitCodes.Failure;
+                }
+            }
+
+            combined.Add(EvaluationReport.Combine(results, segmenter.Model.Labels));
+            names.Add(segmenter.Model.ToString());
+        }
+
+        Console.WriteLine($"A       {names[0]}");
+        Console.WriteLine($"B       {names[1]}");
+        Console.WriteLine($"source  {string.Join(" ", sources)} ({combined[0].Frames} frames, the same for both)");
+        Console.WriteLine();
+        Console.Write(EvaluationReport.FormatComparison(combined[0], combined[1], markdown));
+        return ExitCodes.Ok;
     }
 
     private static int Run(string[] sources, int frames, string? model, bool markdown, int crfIterations)
@@ -146,6 +218,35 @@ internal static class EvaluationReport
         return new LabellingEvaluation(
             matrix, classes, matrix.MeanIoU(), matrix.PixelAccuracy(), trimap,
             classes.Average(c => c.MeanAbsShareError), classes.Max(c => c.MeanAbsShareError));
+    }
+
+    /// <summary>Two models' results on the same frames, class by class, and what changed from A to B.</summary>
+    public static string FormatComparison(EvaluationResult a, EvaluationResult b, bool markdown)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var text = new StringBuilder();
+        text.AppendLine(markdown
+            ? "| class | IoU A | IoU B | Δ IoU | share error A | share error B |\n| --- | ---: | ---: | ---: | ---: | ---: |"
+            : "class               IoU A    IoU B    Δ IoU   |share err| A  |share err| B");
+        for (var c = 0; c < a.Raw.Classes.Count; c++)
+        {
+            var x = a.Raw.Classes[c];
+            var y = b.Raw.Classes[c];
+            string Iou(double v) => double.IsNaN(v) ? "-" : v.ToString("0.000", inv);
+            var delta = double.IsNaN(x.IoU) || double.IsNaN(y.IoU) ? "-" : (y.IoU - x.IoU).ToString("+0.000;-0.000", inv);
+            text.AppendLine(markdown
+                ? string.Format(inv, "| {0} | {1} | {2} | {3} | {4:0.0000} | {5:0.0000} |", x.Name, Iou(x.IoU), Iou(y.IoU), delta, x.MeanAbsShareError, y.MeanAbsShareError)
+                : string.Format(inv, "{0,-15} {1,9} {2,8} {3,8} {4,14:0.0000} {5,14:0.0000}", x.Name, Iou(x.IoU), Iou(y.IoU), delta, x.MeanAbsShareError, y.MeanAbsShareError));
+        }
+
+        var worstA = a.Raw.Classes.MaxBy(c => c.MeanAbsShareError)!;
+        var worstB = b.Raw.Classes.MaxBy(c => c.MeanAbsShareError)!;
+        text.AppendLine();
+        text.AppendLine(string.Format(inv, "mIoU (classes present)   A {0:0.0000}  B {1:0.0000}  drop {2:+0.0000;-0.0000} ({3:+0.00;-0.00} points)", a.Raw.MeanIoU, b.Raw.MeanIoU, a.Raw.MeanIoU - b.Raw.MeanIoU, 100 * (a.Raw.MeanIoU - b.Raw.MeanIoU)));
+        text.AppendLine(string.Format(inv, "pixel accuracy           A {0:0.0000}  B {1:0.0000}", a.Raw.PixelAccuracy, b.Raw.PixelAccuracy));
+        text.AppendLine(string.Format(inv, "trimap-{0} accuracy        A {1:0.0000}  B {2:0.0000}", a.TrimapWidth, a.Raw.TrimapAccuracy, b.Raw.TrimapAccuracy));
+        text.AppendLine(string.Format(inv, "worst share error        A {0:0.0000} ({1})  B {2:0.0000} ({3})  B − A {4:+0.0000;-0.0000}", worstA.MeanAbsShareError, worstA.Name, worstB.MeanAbsShareError, worstB.Name, worstB.MeanAbsShareError - worstA.MeanAbsShareError));
+        return text.ToString();
     }
 
     public static string Format(EvaluationResult result, bool markdown)

@@ -74,6 +74,18 @@ internal static class ModelCommand
             Console.WriteLine("  ASPP             not found");
         }
 
+        if (r.Decoder is { } d)
+        {
+            Console.WriteLine($"  decoder          DeepLabV3+ at stride {d.Stride}: {d.SkipInputChannels}-channel stride-{d.Stride} features → 1x1 conv to {d.SkipChannels} channels, " +
+                              $"concat with the {d.EncoderChannels}-channel encoder output upsampled ×{r.OutputStride / d.Stride}");
+            Console.WriteLine($"                   → {(d.SeparableConvs > 0 ? $"{d.SeparableConvs} depthwise-separable 3x3 convs" : "convs")} of {d.Channels} channels → classifier" +
+                              (d.Residual ? ", logits added to the encoder's (residual branch)" : string.Empty));
+        }
+        else
+        {
+            Console.WriteLine("  decoder          none (logits upsampled from the output stride)");
+        }
+
         return ExitCodes.Ok;
     }
 }

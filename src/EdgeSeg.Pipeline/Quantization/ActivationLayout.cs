@@ -1,0 +1,88 @@
+using Google.Protobuf;
+using Onnx;
+
+namespace EdgeSeg.Pipeline.Quantization;
+
+/// <summary>
+/// The activation form x86 integer kernels want, made from the TensorRT form at load time.
+/// <para>
+/// A QDQ file for TensorRT stores activations as int8 with zero point 0. ONNX Runtime's x86 kernels
+/// multiply uint8 activations by int8 weights (AVX-512 VNNI's instruction); int8 × int8 is emulated and
+/// about 3× slower. ONNX Runtime converts int8 Q/DQ pairs to uint8 itself, but only where a
+/// QuantizeLinear feeds a single DequantizeLinear, so every tensor with two consumers (a residual
+/// block's input, a HardSwish input) keeps int8 and the convolutions around it stay float. The two forms
+/// are the same numbers: q_u8 = q_s8 + 128 with zero point 128, same scale. So the appliance keeps one
+/// file on disk and, for the CPU provider, rewrites every activation pair before creating the session.
+/// Weights (a DequantizeLinear of an initializer) stay int8.
+/// </para>
+/// </summary>
+public static class ActivationLayout
+{
+    /// <summary>True when the model has int8 zero-point-0 activation QuantizeLinear nodes to convert.</summary>
+    public static bool HasInt8Activations(ModelProto model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var initializers = model.Graph.Initializer.ToDictionary(i => i.Name);
+        return model.Graph.Node.Any(n => n.OpType == "QuantizeLinear" && IsInt8Zero(n, initializers));
+    }
+
+    /// <summary>
+    /// Rewrites every int8 zero-point-0 activation Q/DQ pair to uint8 (zero point 128; 0 after a Relu), in
+    /// place; returns how many.
+    /// </summary>
+    public static int ToUint8(ModelProto model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var graph = model.Graph;
+        var initializers = graph.Initializer.ToDictionary(i => i.Name);
+        var producers = new Dictionary<string, NodeProto>(StringComparer.Ordinal);
+        foreach (var node in graph.Node)
+        {
+            foreach (var output in node.Output)
+            {
+                producers[output] = node;
+            }
+        }
+
+        // A Relu's output is never negative: int8 0..127 is uint8 0..127 with zero point 0, and a zero point
+        // at the bottom of the range lets ONNX Runtime fold the Relu into the convolution before it.
+        const string centred = "edgeseg_uint8_zero_point_128";
+        const string bottom = "edgeseg_uint8_zero_point_0";
+        var converted = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var q in graph.Node.Where(n => n.OpType == "QuantizeLinear" && IsInt8Zero(n, initializers)))
+        {
+            var nonNegative = producers.TryGetValue(q.Input[0], out var p) && p.OpType == "Relu";
+            q.Input[2] = nonNegative ? bottom : centred;
+            converted[q.Output[0]] = q.Input[2];
+        }
+
+        foreach (var dq in graph.Node.Where(n => n.OpType == "DequantizeLinear" && converted.ContainsKey(n.Input[0])))
+        {
+            dq.Input[2] = converted[dq.Input[0]];
+        }
+
+        foreach (var (name, value) in new[] { (centred, (byte)128), (bottom, (byte)0) })
+        {
+            if (converted.ContainsValue(name) && !initializers.ContainsKey(name))
+            {
+                graph.Initializer.Add(new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Uint8, RawData = ByteString.CopyFrom([value]) });
+            }
+        }
+
+        // The int8 zero points nothing reads any more would only draw a warning from ONNX Runtime.
+        var used = graph.Node.SelectMany(n => n.Input).ToHashSet(StringComparer.Ordinal);
+        foreach (var stale in initializers.Values.Where(i => !used.Contains(i.Name) && i.DataType == (int)TensorProto.Types.DataType.Int8 && i.Dims.Count == 0).ToList())
+        {
+            graph.Initializer.Remove(stale);
+        }
+
+        return converted.Count;
+    }
+
+    private static bool IsInt8Zero(NodeProto q, Dictionary<string, TensorProto> initializers) =>
+        q.Input.Count == 3
+        && initializers.TryGetValue(q.Input[2], out var zp)
+        && zp.DataType == (int)TensorProto.Types.DataType.Int8
+        && zp.Dims.Count == 0
+        && (zp.RawData.Length == 1 ? zp.RawData[0] == 0 : zp.Int32Data.Count == 1 && zp.Int32Data[0] == 0);
+}
