@@ -36,6 +36,9 @@ public sealed class ActivationHistogram
     /// <summary>Number of values added.</summary>
     public long Count { get; private set; }
 
+    /// <summary>Number of values exactly zero (a Relu's output is often half zeros; they cost int8 nothing).</summary>
+    public long Zeros { get; private set; }
+
     /// <summary>Sum of squares of the values added, for the signal-to-noise estimate.</summary>
     public double SumSquares { get; private set; }
 
@@ -60,6 +63,7 @@ public sealed class ActivationHistogram
         if (max == 0)
         {
             _counts[0] += values.Length;
+            Zeros += values.Length;
             return;
         }
 
@@ -74,11 +78,15 @@ public sealed class ActivationHistogram
         }
 
         var perBin = Bins / Range;
+        long zeros = 0;
         foreach (var v in values)
         {
             var bin = (int)(MathF.Abs(v) * perBin);
             _counts[bin < Bins ? bin : Bins - 1]++;
+            zeros += v == 0 ? 1 : 0;
         }
+
+        Zeros += zeros;
     }
 
     /// <summary>Doubles the range: bins 2k and 2k+1 become bin k.</summary>
@@ -133,8 +141,9 @@ public sealed class ActivationHistogram
 
     /// <summary>
     /// For each candidate threshold (bins 128..2048), the reference distribution P is the histogram up to it
-    /// with everything beyond folded into its last bin; Q is P squeezed into 128 levels and spread back over
-    /// the bins that were non-zero. The threshold with the smallest KL(P || Q) wins.
+    /// with everything beyond folded into its last bin; Q is the histogram up to it without those, squeezed
+    /// into 128 levels and spread back over the bins that were non-zero. Each is normalised to 1; the
+    /// threshold with the smallest KL(P || Q) wins.
     /// </summary>
     private double EntropyThreshold()
     {
@@ -161,7 +170,9 @@ public sealed class ActivationHistogram
 
             p[i - 1] += outliers;
 
-            // Squeeze bins [0, i) into `levels` groups; each group's mass spreads evenly over its non-zero bins.
+            // Q: the histogram up to i WITHOUT the outliers, squeezed into `levels` groups, each group's
+            // mass spread evenly over its non-zero bins. Clipping shows up as P's last bin outweighing Q's.
+            double qTotal = 0;
             for (var j = 0; j < levels; j++)
             {
                 var start = j * i / levels;
@@ -171,26 +182,15 @@ public sealed class ActivationHistogram
                 for (var k = start; k < end; k++)
                 {
                     mass += _counts[k];
-                    if (_counts[k] != 0)
-                    {
-                        nonZero++;
-                    }
-                }
-
-                if (j == levels - 1)
-                {
-                    mass += outliers;
-                    if (_counts[i - 1] == 0 && outliers > 0)
-                    {
-                        nonZero++;
-                    }
+                    nonZero += _counts[k] != 0 ? 1 : 0;
                 }
 
                 for (var k = start; k < end; k++)
                 {
-                    var nz = _counts[k] != 0 || (k == i - 1 && outliers > 0);
-                    q[k] = nz && nonZero > 0 ? mass / nonZero : 0;
+                    q[k] = _counts[k] != 0 ? mass / nonZero : 0;
                 }
+
+                qTotal += mass;
             }
 
             double divergence = 0;
@@ -202,7 +202,7 @@ public sealed class ActivationHistogram
                 }
 
                 var pk = p[k] / total;
-                var qk = q[k] / total;
+                var qk = qTotal > 0 ? q[k] / qTotal : 0;
                 divergence += qk > 0 ? pk * Math.Log(pk / qk) : pk * 20.0;
             }
 
@@ -217,9 +217,31 @@ public sealed class ActivationHistogram
     }
 
     /// <summary>
-    /// Estimated signal-to-quantization-noise ratio in dB at <paramref name="threshold"/>: rounding noise of
-    /// step²/12 for the values inside, the clipped excess for the values outside (bin centres), against the
-    /// signal's mean square.
+    /// Share of the non-zero values that int8 at <paramref name="threshold"/> would round to zero: near 1
+    /// when a few huge values set the range and the bulk of the tensor is lost under one step.
+    /// </summary>
+    public double FlushedToZero(double threshold)
+    {
+        var nonZero = Count - Zeros;
+        if (nonZero <= 0 || threshold <= 0)
+        {
+            return 0;
+        }
+
+        var halfStep = threshold / 254.0;
+        long under = 0;
+        for (var k = 0; k < Bins && (k + 1) * Range / Bins <= halfStep; k++)
+        {
+            under += _counts[k];
+        }
+
+        return Math.Clamp((double)(under - Zeros) / nonZero, 0, 1);
+    }
+
+    /// <summary>
+    /// Estimated signal-to-quantization-noise ratio in dB at <paramref name="threshold"/>: rounding noise for
+    /// the values inside, the clipped excess for the values outside (at bin centres), against the signal's
+    /// mean square.
     /// </summary>
     public double SignalToNoiseDb(double threshold)
     {
@@ -238,7 +260,10 @@ public sealed class ActivationHistogram
             }
 
             var centre = (k + 0.5) * Range / Bins;
-            noise += centre <= threshold ? _counts[k] * step * step / 12.0 : _counts[k] * (centre - threshold) * (centre - threshold);
+            // Inside: rounding error, uniform over a step, except that values under half a step round to
+            // 0 with an error of their own size (a Relu's zeros cost nothing). Outside: the clipped excess.
+            var inside = centre < step / 2 ? centre * centre : step * step / 12.0;
+            noise += centre <= threshold ? _counts[k] * inside : _counts[k] * (centre - threshold) * (centre - threshold);
         }
 
         return noise == 0 ? double.PositiveInfinity : 10 * Math.Log10(SumSquares / noise);

@@ -16,6 +16,9 @@ public sealed record QuantizationOptions
 
     /// <summary>An activation whose estimated int8 signal-to-noise ratio falls below this stays float.</summary>
     public double MinSignalToNoiseDb { get; init; } = 15;
+
+    /// <summary>An activation of which int8 would round more than this share of the non-zero values to 0 stays float.</summary>
+    public double MaxFlushedToZero { get; init; } = 0.5;
 }
 
 /// <summary>Which tensors a QDQ model quantizes, decided from the float graph alone (before calibration).</summary>
@@ -263,12 +266,13 @@ public static class QdqQuantizer
             var threshold = histogram.Threshold(options.Method, options.Percentile);
             thresholds[tensor] = threshold;
             var snr = histogram.SignalToNoiseDb(threshold);
-            if (snr < options.MinSignalToNoiseDb)
+            var flushed = histogram.FlushedToZero(threshold);
+            if (snr < options.MinSignalToNoiseDb || flushed > options.MaxFlushedToZero)
             {
                 floatTensors.Add(tensor);
                 kept.Add(new KeptFloat(tensor, "tensor", string.Create(
                     System.Globalization.CultureInfo.InvariantCulture,
-                    $"ill-conditioned: int8 would keep only {snr:0.0} dB of it (|max| {histogram.AbsMax:0.###}, threshold {threshold:0.###})")));
+                    $"ill-conditioned: int8 would keep {snr:0.0} dB of it and round {flushed:P0} of its non-zero values to 0 (|max| {histogram.AbsMax:0.###}, threshold {threshold:0.###})")));
             }
         }
 
