@@ -9,6 +9,7 @@ root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(ModelCommand.Create());
 root.Subcommands.Add(SnapshotCommand.Create());
 root.Subcommands.Add(QuantizeCommand.Create());
+root.Subcommands.Add(EngineCommand.Create());
 var dataset = DatasetCommand.Create();
 dataset.Subcommands.Add(DatasetVideoCommand.Create());
 root.Subcommands.Add(dataset);

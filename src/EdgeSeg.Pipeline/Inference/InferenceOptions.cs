@@ -28,4 +28,13 @@ public sealed class InferenceOptions
 
     /// <summary>Let TensorRT run INT8 layers of a QDQ model.</summary>
     public bool TensorRtInt8 { get; init; } = true;
+
+    /// <summary>TensorRT's workspace, in bytes.</summary>
+    public long TensorRtWorkspaceBytes { get; init; } = 1L << 30;
+
+    /// <summary>TensorRT builder optimisation level, 0..5.</summary>
+    public int TensorRtOptimizationLevel { get; init; } = 3;
+
+    /// <summary>DLA core for the TensorRT engine, or -1 for the GPU.</summary>
+    public int TensorRtDlaCore { get; init; } = -1;
 }

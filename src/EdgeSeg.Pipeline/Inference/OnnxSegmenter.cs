@@ -291,11 +291,19 @@ public sealed class OnnxSegmenter : IDisposable
             ["device_id"] = options.DeviceId.ToString(CultureInfo.InvariantCulture),
             ["trt_fp16_enable"] = options.TensorRtFp16 ? "1" : "0",
             ["trt_int8_enable"] = options.TensorRtInt8 ? "1" : "0",
+            ["trt_max_workspace_size"] = options.TensorRtWorkspaceBytes.ToString(CultureInfo.InvariantCulture),
+            ["trt_builder_optimization_level"] = options.TensorRtOptimizationLevel.ToString(CultureInfo.InvariantCulture),
         };
+        if (options.TensorRtDlaCore >= 0)
+        {
+            settings["trt_dla_enable"] = "1";
+            settings["trt_dla_core"] = options.TensorRtDlaCore.ToString(CultureInfo.InvariantCulture);
+        }
+
         if (options.EngineCacheDirectory is { } root)
         {
             // Engines are only valid for one model, ORT version and precision: key the folder by them.
-            var key = $"{HashFile(path)}-ort{OrtEnv.Instance().GetVersionString()}-fp16{settings["trt_fp16_enable"]}-int8{settings["trt_int8_enable"]}";
+            var key = $"{HashFile(path)}-ort{OrtEnv.Instance().GetVersionString()}-fp16{settings["trt_fp16_enable"]}-int8{settings["trt_int8_enable"]}-dla{options.TensorRtDlaCore}";
             var dir = Path.Combine(root, key);
             Directory.CreateDirectory(dir);
             settings["trt_engine_cache_enable"] = "1";

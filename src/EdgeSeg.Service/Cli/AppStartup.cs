@@ -25,6 +25,11 @@ internal static class AppStartup
                 IntraOpThreads = model.Threads,
                 DeviceId = model.DeviceId,
                 EngineCacheDirectory = model.EngineCacheDirectory,
+                TensorRtFp16 = model.TensorRT.Fp16,
+                TensorRtInt8 = model.TensorRT.Int8,
+                TensorRtWorkspaceBytes = model.TensorRT.WorkspaceMiB * (1L << 20),
+                TensorRtOptimizationLevel = model.TensorRT.BuilderOptimizationLevel,
+                TensorRtDlaCore = model.TensorRT.DlaCore,
             });
         }
         catch (ModelLoadException e)

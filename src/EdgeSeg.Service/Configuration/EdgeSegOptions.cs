@@ -37,6 +37,28 @@ public sealed class ModelOptions
 
     /// <summary>Where TensorRT engines are cached between starts.</summary>
     public string EngineCacheDirectory { get; set; } = "/var/cache/edgeseg/trt";
+
+    /// <summary>How TensorRT builds its engine (only read when TensorRT is among the providers).</summary>
+    public TensorRtOptions TensorRT { get; set; } = new();
+}
+
+/// <summary>TensorRT engine build settings, with ONNX Runtime's TensorRT provider's meaning.</summary>
+public sealed class TensorRtOptions
+{
+    /// <summary>Let layers run in FP16 where TensorRT finds it faster.</summary>
+    public bool Fp16 { get; set; } = true;
+
+    /// <summary>Run the INT8 layers of a QDQ model in INT8 (no calibration table: the scales are in the model).</summary>
+    public bool Int8 { get; set; } = true;
+
+    /// <summary>Scratch memory TensorRT may use while building and running, in MiB.</summary>
+    public int WorkspaceMiB { get; set; } = 1024;
+
+    /// <summary>Builder optimisation level 0..5: higher searches longer for faster kernels (3 is TensorRT's default).</summary>
+    public int BuilderOptimizationLevel { get; set; } = 3;
+
+    /// <summary>DLA core for the engine on Jetson AGX/NX (0 or 1); -1 runs on the GPU.</summary>
+    public int DlaCore { get; set; } = -1;
 }
 
 /// <summary>One camera.</summary>

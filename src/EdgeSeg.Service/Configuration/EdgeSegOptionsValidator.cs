@@ -31,6 +31,21 @@ public static class EdgeSegOptionsValidator
             errors.Add($"Model.DeviceId: must be 0 or more, got {o.Model.DeviceId}");
         }
 
+        if (o.Model.TensorRT.WorkspaceMiB is < 16 or > 65536)
+        {
+            errors.Add($"Model.TensorRT.WorkspaceMiB: must be 16..65536, got {o.Model.TensorRT.WorkspaceMiB}");
+        }
+
+        if (o.Model.TensorRT.BuilderOptimizationLevel is < 0 or > 5)
+        {
+            errors.Add($"Model.TensorRT.BuilderOptimizationLevel: must be 0..5, got {o.Model.TensorRT.BuilderOptimizationLevel}");
+        }
+
+        if (o.Model.TensorRT.DlaCore is < -1 or > 7)
+        {
+            errors.Add($"Model.TensorRT.DlaCore: must be -1 (GPU) or a DLA core 0..7, got {o.Model.TensorRT.DlaCore}");
+        }
+
         if (o.Model.Providers.Distinct().Count() != o.Model.Providers.Count)
         {
             errors.Add("Model.Providers: a provider is listed twice");
