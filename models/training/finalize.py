@@ -35,7 +35,7 @@ def recalibrate(model, images, batches, batch, seed=0):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--checkpoint", default="runs/street/last.pt")
-    ap.add_argument("--train", default="data/train")
+    ap.add_argument("--train", default="data/train", help="frames for the BatchNorm re-estimate")
     ap.add_argument("--val", default="data/val")
     ap.add_argument("--batches", type=int, default=100)
     ap.add_argument("--batch", type=int, default=4)
@@ -47,29 +47,38 @@ def main():
     torch.set_num_threads(args.threads)
 
     ckpt = torch.load(args.checkpoint, map_location="cpu")
-    model = common.build_model()
-    model.load_state_dict(ckpt["model"])
     images, _ = common.load_split(args.train)
     val_images, val_labels = common.load_split(args.val)
     val_images, val_labels = val_images[:args.val_count], val_labels[:args.val_count]
 
+    # The raw weights and their moving average (train.py keeps both): each gets its BatchNorm statistics
+    # re-estimated, and the one better on the validation frames is exported.
+    candidates = [("weights", ckpt["model"])] + ([("EMA weights", ckpt["ema"])] if "ema" in ckpt else [])
+    best = None
+    for name, state in candidates:
+        model = common.build_model()
+        model.load_state_dict(state)
+        model.eval()
+        before = evaluate(model, val_images, val_labels)[0]
+        recalibrate(model, images, args.batches, args.batch)
+        miou, acc, iou, present = evaluate(model, val_images, val_labels)
+        print(f"{name}: val mIoU {before:.4f} before, {miou:.4f} after BatchNorm recalibration (acc {acc:.4f})")
+        if best is None or miou > best[0]:
+            best = (miou, acc, iou, present, model, name)
+    miou, acc, iou, present, model, chosen = best
     model.eval()
-    before = evaluate(model, val_images, val_labels)[0]
-    recalibrate(model, images, args.batches, args.batch)
-    miou, acc, iou, present = evaluate(model, val_images, val_labels)
-    model.eval()
-    print(f"checkpoint {args.checkpoint}: {ckpt['iterations']} iterations, {ckpt['minutes']:.1f} min; "
-          f"val mIoU {before:.4f} before, {miou:.4f} after BatchNorm recalibration (acc {acc:.4f})")
+    print(f"checkpoint {args.checkpoint}: {ckpt['iterations']} iterations, {ckpt['minutes']:.1f} min; exporting the {chosen}")
     print(" ".join(f"{c}={v:.2f}" for c, v, p in zip(common.CLASSES, iou, present) if p))
 
     os.makedirs(args.out, exist_ok=True)
     name = "deeplabv3_mnv3_street_512x256"
     onnx_path = os.path.join(args.out, name + ".onnx")
     common.export_onnx(model, onnx_path)
-    common.write_manifest(os.path.join(args.out, name + ".json"), name,
-                          {"Training": {"Iterations": ckpt["iterations"], "Minutes": round(ckpt["minutes"], 1),
-                                        "ValidationMIoU": round(float(miou), 4)}})
-    torch.save({**ckpt, "model": model.state_dict(), "val_miou": miou}, os.path.join(args.out, "final.pt"))
+    training = {"Iterations": ckpt["iterations"], "Minutes": round(ckpt["minutes"], 1), "ValidationMIoU": round(float(miou), 4)}
+    if "plan" in ckpt:
+        training["Plan"] = {"Iterations": ckpt["plan"]["iterations"], "Reached": ckpt["plan_iteration"],
+                            "PeakLearningRate": ckpt["plan"]["lr"], "Started": ckpt["plan"]["started"]}
+    common.write_manifest(os.path.join(args.out, name + ".json"), name, {"Training": training})
     if args.share:
         os.makedirs(args.share, exist_ok=True)
         for ext in (".onnx", ".json"):

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# One training run of the plan in README.md, end to end, safe to interrupt:
+#   models/training/continue.sh [MINUTES]        (default 120; from the repository root or anywhere)
+#
+# 1. builds the renderer and renders a NEW training set (a seed no earlier run used) plus the fixed
+#    validation and held-out sets;
+# 2. continues the plan from the last checkpoint in $EDGESEG_TRAINING (outside the repository), or,
+#    when that is gone, rebuilds a checkpoint from the shipped model (from_onnx.py) and starts the plan;
+# 3. stops after MINUTES (or on SIGTERM), keeps the checkpoint, re-estimates BatchNorm, exports;
+# 4. evaluates the new export and the shipped model on the held-out streets and, only if the new one is
+#    better, copies it into models/ and quantizes it again (models/quantize.sh).
+# Committing the result, with the card updated, is left to the person running it.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+minutes=${1:-120}
+state=${EDGESEG_TRAINING:-$HOME/edgeseg-training}
+python=/usr/bin/python3
+mkdir -p "$state"
+cd "$root"
+dotnet build src/EdgeSeg.Service -c Release -v quiet -nologo -clp:ErrorsOnly
+edgeseg=(dotnet src/EdgeSeg.Service/bin/Release/net10.0/edgeseg.dll)
+
+# A new training seed per run: one more than the last one used (seed 1 and 2 trained the shipped models).
+seed=$(( $(cat "$state/last_seed" 2>/dev/null || echo 2) + 1 ))
+data=models/training/data
+[[ -d $data/val ]] || "${edgeseg[@]}" dataset render --count 300 --size 512x256 --seed 9001 --out $data/val
+[[ -d $data/heldout ]] || "${edgeseg[@]}" dataset render --count 300 --size 512x256 --seed 424242 --out $data/heldout
+rm -rf "$data/train$seed"
+"${edgeseg[@]}" dataset render --count 16000 --size 512x256 --seed "$seed" --out "$data/train$seed"
+echo "$seed" > "$state/last_seed"
+
+cd "$here"
+if [[ -f $state/street/last.pt ]]; then
+  start=(--resume "$state/street/last.pt")
+else
+  echo "continue.sh: no checkpoint in $state/street; rebuilding one from the shipped model"
+  $python from_onnx.py --model ../deeplabv3_mnv3_street_512x256.onnx --train "data/train$seed" --out "$state/shipped.pt"
+  start=(--init "$state/shipped.pt")
+fi
+nice -n 5 $python -W ignore train.py "${start[@]}" --train "data/train$seed" --minutes "$minutes" --out "$state/street" \
+  | tee -a "$state/train.log"
+$python -W ignore finalize.py --checkpoint "$state/street/last.pt" --train "data/train$seed" --out "$state/final"
+
+$python evaluate.py --model "$state/final/deeplabv3_mnv3_street_512x256.onnx" --json "$state/final/heldout.json" | tail -4
+$python evaluate.py --model ../deeplabv3_mnv3_street_512x256.onnx --json "$state/shipped_heldout.json" | tail -4
+better=$($python -c "import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); print(int(a['miou'] > b['miou']))" \
+  "$state/final/heldout.json" "$state/shipped_heldout.json")
+if [[ $better == 1 ]]; then
+  cp "$state/final/deeplabv3_mnv3_street_512x256.onnx" "$state/final/deeplabv3_mnv3_street_512x256.json" ..
+  "$root/models/quantize.sh"
+  echo "continue.sh: the new model is better on the held-out streets and replaces the shipped one; update MODEL_CARD.md and commit"
+else
+  echo "continue.sh: the new model is not better on the held-out streets; the shipped one stays"
+fi
