@@ -20,7 +20,10 @@ fi
 
 rid=linux-x64
 [[ $(uname -m) == aarch64 ]] && rid=linux-arm64
-dotnet publish "$repo/src/EdgeSeg.Service/EdgeSeg.Service.csproj" -c Release -r "$rid" --self-contained false -o "$prefix"
+# EDGESEG_ORT picks ONNX Runtime's native libraries: cpu (default), gpu (x64 CUDA/TensorRT package) or
+# system (a build of your own, e.g. with TensorRT on a Jetson: copy its .so files into $prefix afterwards).
+dotnet publish "$repo/src/EdgeSeg.Service/EdgeSeg.Service.csproj" -c Release -r "$rid" --self-contained false \
+  -p:OnnxRuntimeNative="${EDGESEG_ORT:-cpu}" -o "$prefix"
 
 id edgeseg >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin edgeseg
 for g in video render; do getent group "$g" >/dev/null && usermod -aG "$g" edgeseg; done

@@ -17,7 +17,11 @@ public sealed record ConvLayer(
 /// <summary>An atrous spatial pyramid pooling block found in the graph.</summary>
 public sealed record AsppBlock(
     string InputTensor, int InputChannels, int InputHeight, int InputWidth, bool HasOneByOneBranch,
-    IReadOnlyList<int> Rates, bool HasImagePooling, int BranchChannels, int? ProjectionChannels);
+    IReadOnlyList<int> Rates, bool HasImagePooling, int BranchChannels, int? ProjectionChannels)
+{
+    /// <summary>Kernel size of each atrous branch, in the order of <see cref="Rates"/> ("3x3"; "1x3" where a quantizer cropped taps that only read padding).</summary>
+    public IReadOnlyList<string> Kernels { get; init; } = [];
+}
 
 /// <summary>
 /// A DeepLabV3+ decoder found in the graph: low-level features at <paramref name="Stride"/> projected by a
@@ -92,7 +96,7 @@ public static class ModelInspector
             var stride = Ints(node, "strides").DefaultIfEmpty(1).Max();
             var group = (int)(node.Attribute.FirstOrDefault(a => a.Name == "group")?.I ?? 1);
             convs.Add(new ConvLayer(
-                node.Name, node.Input[0], node.Output[0], (int)weight[0], (int)weight[1], (int)weight[2], (int)weight[3],
+                node.Name, Unquantized(node.Input[0], producers), node.Output[0], (int)weight[0], (int)weight[1], (int)weight[2], (int)weight[3],
                 group, (int)dilation, (int)stride, (int)shape[2], (int)shape[3]));
         }
 
@@ -117,7 +121,16 @@ public static class ModelInspector
 
         var branches = group.ToList();
         var input = group.Key;
-        var pooling = graph.Node.Any(n => n.OpType is "GlobalAveragePool" or "ReduceMean" or "AveragePool" && n.Input.Contains(input));
+        var producers = new Dictionary<string, NodeProto>();
+        foreach (var node in graph.Node)
+        {
+            foreach (var output in node.Output)
+            {
+                producers[output] = node;
+            }
+        }
+
+        var pooling = graph.Node.Any(n => n.OpType is "GlobalAveragePool" or "ReduceMean" or "AveragePool" && n.Input.Any(i => Unquantized(i, producers) == input));
         var first = branches[0];
 
         // The projection: the 1x1 convolution right after the Concat that joins the branches.
@@ -140,7 +153,10 @@ public static class ModelInspector
             branches.Where(b => b.Dilation > 1).Select(b => b.Dilation).Order().ToList(),
             pooling,
             first.OutChannels,
-            projection);
+            projection)
+        {
+            Kernels = branches.Where(b => b.Dilation > 1).OrderBy(b => b.Dilation).Select(b => $"{b.KernelH}x{b.KernelW}").ToList(),
+        };
     }
 
     private static DecoderBlock? FindDecoder(
@@ -191,6 +207,17 @@ public static class ModelInspector
 
         return null;
     }
+
+    /// <summary>
+    /// The float tensor a QDQ model quantized to make <paramref name="tensor"/> (DequantizeLinear of
+    /// QuantizeLinear of it), or the tensor itself: branches that read one map through their own
+    /// DequantizeLinear nodes still read one map.
+    /// </summary>
+    private static string Unquantized(string tensor, Dictionary<string, NodeProto> producers) =>
+        producers.TryGetValue(tensor, out var dq) && dq.OpType == "DequantizeLinear"
+        && producers.TryGetValue(dq.Input[0], out var q) && q.OpType == "QuantizeLinear"
+            ? q.Input[0]
+            : tensor;
 
     /// <summary>The node that makes a tensor, looking through quantize/dequantize pairs.</summary>
     private static NodeProto? Producer(string tensor, Dictionary<string, NodeProto> producers)

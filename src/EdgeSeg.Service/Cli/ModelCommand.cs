@@ -58,7 +58,7 @@ internal static class ModelCommand
                 branches.Add("1x1 conv");
             }
 
-            branches.AddRange(a.Rates.Select(rate => $"3x3 rate {rate}"));
+            branches.AddRange(a.Rates.Select((rate, i) => $"{(i < a.Kernels.Count ? a.Kernels[i] : "3x3")} rate {rate}"));
             if (a.HasImagePooling)
             {
                 branches.Add("image pooling");
