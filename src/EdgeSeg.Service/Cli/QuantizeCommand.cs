@@ -19,7 +19,7 @@ internal static class QuantizeCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model", "-m") { Description = "Float ONNX model (default: the bundled one)" };
+        var model = new Option<string>("--model", "-m") { Description = "Float ONNX model (default: the bundled float model)" };
         var calibration = new Option<string>("--calibration", "-c")
         {
             Description = "Calibration frames: a source URI (synthetic://street?seed=S&size=WxH, file://…) or a folder of images",
@@ -58,7 +58,7 @@ internal static class QuantizeCommand
             return ExitCodes.Usage;
         }
 
-        var path = EdgeSegOptionsValidator.ResolveModelPath(model ?? string.Empty, Directory.GetCurrentDirectory());
+        var path = model is null ? BundledModel.FloatPath : EdgeSegOptionsValidator.ResolveModelPath(model, Directory.GetCurrentDirectory());
         var outPath = Path.GetFullPath(output ?? Path.ChangeExtension(path, null) + ".int8.onnx");
         if (string.Equals(Path.GetFullPath(path), outPath, StringComparison.Ordinal))
         {
