@@ -97,11 +97,23 @@ public sealed partial class CommandLineTests
     [Fact]
     public async Task Model_inspect_reports_the_shipped_models_output_stride_and_aspp_rates()
     {
-        var r = await EdgesegProcess.RunAsync(Timeout, "model", "inspect");
+        var r = await EdgesegProcess.RunAsync(Timeout, "model", "inspect", Path.Combine(RepositoryRoot.Path, "models", "deeplabv3_mnv3_street_512x256.onnx"));
         Assert.True(r.ExitCode == 0, r.Output + r.Error);
         Assert.Contains("output stride    16 (smallest feature map 32x16 for a 512x256 input)", r.Output, StringComparison.Ordinal);
         Assert.Contains("ASPP             on a 960-channel 32x16 map: 1x1 conv + 3x3 rate 6 + 3x3 rate 12 + 3x3 rate 18 + image pooling", r.Output, StringComparison.Ordinal);
         Assert.Contains("projection       concat → 1x1 conv to 256 channels", r.Output, StringComparison.Ordinal);
         Assert.Matches(@"compute      \d+\.\d\d GMAC", r.Output);
+    }
+
+    [Fact]
+    public async Task Model_inspect_of_the_default_int8_model_sees_the_same_deeplab_through_its_qdq_nodes()
+    {
+        var r = await EdgesegProcess.RunAsync(Timeout, "model", "inspect");
+        Assert.True(r.ExitCode == 0, r.Output + r.Error);
+        Assert.Contains("quantized (QDQ)", r.Output, StringComparison.Ordinal);
+        Assert.Contains("output stride    16", r.Output, StringComparison.Ordinal);
+
+        // At 32x16 the rate-18 branch's upper and lower kernel rows only read padding: the quantizer crops them.
+        Assert.Contains("1x1 conv + 3x3 rate 6 + 3x3 rate 12 + 1x3 rate 18 + image pooling", r.Output, StringComparison.Ordinal);
     }
 }
