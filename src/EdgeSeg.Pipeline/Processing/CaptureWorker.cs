@@ -16,15 +16,12 @@ public enum CaptureState
 
 /// <summary>
 /// Reads one camera on a thread of its own (sources block) and publishes into its <see cref="FrameSlot"/>.
-/// A source that fails is closed and reopened with exponential backoff, forever: a camera that drops
-/// and comes back needs no operator. Files and generators are paced to their frame rate (or the
+/// A source that fails is closed and reopened with a jittered backoff whose ceiling grows with the
+/// outage (<see cref="ReconnectBackoff"/>), forever: a camera that drops and comes back needs no operator. Files and generators are paced to their frame rate (or the
 /// camera's limit); live sources pace themselves and are only thinned to the limit.
 /// </summary>
 public sealed class CaptureWorker : IDisposable
 {
-    private static readonly TimeSpan MinBackoff = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
-
     private readonly string _camera;
     private readonly Func<IFrameSource> _open;
     private readonly FrameSlot _slot;
@@ -98,7 +95,8 @@ public sealed class CaptureWorker : IDisposable
     private void Run()
     {
         var token = _stop.Token;
-        var backoff = MinBackoff;
+        var clock = Stopwatch.StartNew();
+        var backoff = new ReconnectBackoff(() => clock.Elapsed);
         while (!token.IsCancellationRequested)
         {
             IFrameSource source;
@@ -108,7 +106,7 @@ public sealed class CaptureWorker : IDisposable
             }
             catch (FrameSourceException e)
             {
-                Fail(e.Message, ref backoff, token);
+                Fail(e.Message, backoff, token);
                 continue;
             }
 
@@ -118,7 +116,7 @@ public sealed class CaptureWorker : IDisposable
                 _state = CaptureState.Streaming;
                 try
                 {
-                    if (!Stream(source, token, ref backoff))
+                    if (!Stream(source, token, backoff))
                     {
                         _state = CaptureState.Finished;
                         _logger.LogInformation("camera {Camera}: end of stream", _camera);
@@ -128,19 +126,19 @@ public sealed class CaptureWorker : IDisposable
                 }
                 catch (FrameSourceException e)
                 {
-                    Fail(e.Message, ref backoff, token);
+                    Fail(e.Message, backoff, token);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     // Whatever a decoder throws must not end the camera for good.
-                    Fail($"{e.GetType().Name}: {e.Message}", ref backoff, token);
+                    Fail($"{e.GetType().Name}: {e.Message}", backoff, token);
                 }
             }
         }
     }
 
     /// <summary>Streams until cancelled (true) or the source ends (false).</summary>
-    private bool Stream(IFrameSource source, CancellationToken token, ref TimeSpan backoff)
+    private bool Stream(IFrameSource source, CancellationToken token, ReconnectBackoff backoff)
     {
         var rate = _paced ? Math.Min(_maxFps ?? double.MaxValue, source.NominalFps ?? 30) : _maxFps ?? 0;
         var interval = rate > 0 && rate < double.MaxValue ? TimeSpan.FromSeconds(1 / rate) : TimeSpan.Zero;
@@ -167,7 +165,7 @@ public sealed class CaptureWorker : IDisposable
             }
 
             Interlocked.Increment(ref _captured);
-            backoff = MinBackoff;
+            backoff.Delivered();
             if (interval > TimeSpan.Zero)
             {
                 var now = clock.Elapsed;
@@ -200,13 +198,13 @@ public sealed class CaptureWorker : IDisposable
         return true;
     }
 
-    private void Fail(string message, ref TimeSpan backoff, CancellationToken token)
+    private void Fail(string message, ReconnectBackoff backoff, CancellationToken token)
     {
         LastError = message;
         _state = CaptureState.Reconnecting;
         Interlocked.Increment(ref _reconnects);
-        _logger.LogWarning("camera {Camera}: {Error}; retrying in {Seconds:0} s", _camera, message, backoff.TotalSeconds);
-        token.WaitHandle.WaitOne(backoff);
-        backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+        var delay = backoff.Failed();
+        _logger.LogWarning("camera {Camera}: {Error}; retrying in {Seconds:0.0} s (down {Outage:0} s)", _camera, message, delay.TotalSeconds, backoff.Outage.TotalSeconds);
+        token.WaitHandle.WaitOne(delay);
     }
 }
