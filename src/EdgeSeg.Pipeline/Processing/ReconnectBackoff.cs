@@ -9,7 +9,10 @@ namespace EdgeSeg.Pipeline.Processing;
 /// the source delivers a frame: an open that is cut before its first frame is one more short failure.
 /// Not thread-safe: one per capture thread.
 /// </summary>
-public sealed class ReconnectBackoff(Func<TimeSpan> clock, Random? random = null)
+/// <param name="clock">Monotonic time.</param>
+/// <param name="random">Jitter source (seeded in tests).</param>
+/// <param name="shortOutageCeiling">The cap during an outage's first minute (default 2 s).</param>
+public sealed class ReconnectBackoff(Func<TimeSpan> clock, Random? random = null, TimeSpan? shortOutageCeiling = null)
 {
     public static readonly TimeSpan First = TimeSpan.FromMilliseconds(250);
 
@@ -21,8 +24,8 @@ public sealed class ReconnectBackoff(Func<TimeSpan> clock, Random? random = null
     public TimeSpan Outage => _outageStart is { } start ? clock() - start : TimeSpan.Zero;
 
     /// <summary>The ceiling for a delay after an outage of <paramref name="outage"/>.</summary>
-    public static TimeSpan Ceiling(TimeSpan outage) =>
-        outage < TimeSpan.FromMinutes(1) ? TimeSpan.FromSeconds(2)
+    public TimeSpan Ceiling(TimeSpan outage) =>
+        outage < TimeSpan.FromMinutes(1) ? shortOutageCeiling ?? TimeSpan.FromSeconds(2)
         : outage < TimeSpan.FromMinutes(10) ? TimeSpan.FromSeconds(10)
         : TimeSpan.FromSeconds(30);
 

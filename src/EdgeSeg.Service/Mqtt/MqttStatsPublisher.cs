@@ -13,7 +13,7 @@ namespace EdgeSeg.Service.Mqtt;
 /// <summary>
 /// Publishes statistics to the broker from a bounded spool, so the pipeline never waits for the network:
 /// <see cref="Enqueue"/> returns at once, and while the broker is away messages wait (the oldest are
-/// dropped and counted when the spool is full). Connects with exponential backoff, announces itself with
+/// dropped and counted when the spool is full). Reconnects with a jittered backoff (within about 1 s for the first minute of an outage), announces itself with
 /// a retained "online" and leaves a retained "offline" as its last will and on a clean stop.
 /// </summary>
 public sealed class MqttStatsPublisher : BackgroundService
@@ -103,7 +103,10 @@ public sealed class MqttStatsPublisher : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var backoff = TimeSpan.FromSeconds(1);
+        // A broker that comes back is reached within about a second for the first minute of its absence
+        // (then the attempts thin out to 10 s and 30 s, jittered); the delay starts over once connected.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var backoff = new Pipeline.Processing.ReconnectBackoff(() => clock.Elapsed, shortOutageCeiling: TimeSpan.FromSeconds(1));
         MqttApplicationMessage? pending = null;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -111,12 +114,11 @@ public sealed class MqttStatsPublisher : BackgroundService
             {
                 if (!await TryConnectAsync(stoppingToken).ConfigureAwait(false))
                 {
-                    await Task.Delay(backoff, stoppingToken).ConfigureAwait(false);
-                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+                    await Task.Delay(backoff.Failed(), stoppingToken).ConfigureAwait(false);
                     continue;
                 }
 
-                backoff = TimeSpan.FromSeconds(1);
+                backoff.Delivered();
             }
 
             try

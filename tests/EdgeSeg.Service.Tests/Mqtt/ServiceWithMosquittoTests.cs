@@ -114,6 +114,8 @@ public sealed class ServiceWithMosquittoTests
         var stats = watcher.Messages.Where(m => m.Topic == "edgeseg/itest/cam1/stats").Select(m => JsonNode.Parse(m.Payload)!).ToList();
         var seqs = stats.Select(s => s["seq"]!.GetValue<long>()).ToList();
         Assert.Equal(seqs.Order().Distinct(), seqs);
+        var run = Assert.Single(stats.Select(s => s["run"]!.GetValue<string>()).Distinct());
+        Assert.Matches(@"^\d{8}T\d{6}Z-[0-9a-f]{8}$", run);
         foreach (var s in stats)
         {
             Assert.Equal("itest", s["device"]!.GetValue<string>());
