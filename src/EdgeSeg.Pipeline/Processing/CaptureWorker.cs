@@ -78,12 +78,23 @@ public sealed class CaptureWorker : IDisposable
     /// <summary>Stops reading and waits for the thread (a blocked read is bounded by the source's timeouts).</summary>
     public void Stop(TimeSpan wait)
     {
-        _stop.Cancel();
-        _thread?.Join(wait);
+        RequestStop();
+        Join(wait);
+    }
+
+    /// <summary>Asks the capture thread to stop without waiting (a blocked read is cut by the source's own timeout).</summary>
+    public void RequestStop() => _stop.Cancel();
+
+    /// <summary>Waits up to <paramref name="wait"/> for the thread to end; true when it has.</summary>
+    public bool Join(TimeSpan wait)
+    {
+        var ended = _thread?.Join(wait) ?? true;
         if (_state != CaptureState.Finished)
         {
             _state = CaptureState.Stopped;
         }
+
+        return ended;
     }
 
     public void Dispose()

@@ -84,21 +84,35 @@ public sealed class FrameSlot
 public sealed class FrameSignal : IDisposable
 {
     private readonly SemaphoreSlim _semaphore = new(0, 1);
+    private int _pending;
 
+    /// <summary>
+    /// Signals the waiter. Only the first Set after a wake releases the semaphore; later ones see the
+    /// flag and return (the waiter will find every pending frame when it wakes), so a publisher under
+    /// overload costs an interlocked exchange, not an exception per frame.
+    /// </summary>
     public void Set()
     {
-        try
+        if (Interlocked.Exchange(ref _pending, 1) == 0)
         {
             _semaphore.Release();
         }
-        catch (SemaphoreFullException)
-        {
-            // Already signalled: the loop will find every pending frame when it wakes.
-        }
     }
 
-    /// <summary>Waits for a signal; false on timeout.</summary>
-    public bool Wait(TimeSpan timeout, CancellationToken cancellationToken) => _semaphore.Wait(timeout, cancellationToken);
+    /// <summary>
+    /// Waits for a signal; false on timeout. The flag is cleared before returning, so a frame published
+    /// while the waiter scans the slots signals again.
+    /// </summary>
+    public bool Wait(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (!_semaphore.Wait(timeout, cancellationToken))
+        {
+            return false;
+        }
+
+        Volatile.Write(ref _pending, 0);
+        return true;
+    }
 
     public void Dispose() => _semaphore.Dispose();
 }

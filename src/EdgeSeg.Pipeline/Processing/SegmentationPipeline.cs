@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using EdgeSeg.Pipeline.Capture;
 using EdgeSeg.Pipeline.Inference;
 using EdgeSeg.Pipeline.Statistics;
@@ -78,9 +79,17 @@ public sealed class SegmentationPipeline : IDisposable
         }
         finally
         {
+            // Every camera is told to stop first, then all are waited for against one deadline: three
+            // stalled cameras take 5 s to stop, not 15 s (which would overrun the host's shutdown timeout).
             foreach (var camera in _cameras)
             {
-                camera.Worker.Stop(TimeSpan.FromSeconds(5));
+                camera.Worker.RequestStop();
+            }
+
+            var deadline = Stopwatch.StartNew();
+            foreach (var camera in _cameras)
+            {
+                camera.Worker.Join(TimeSpan.FromTicks(Math.Max(0, TimeSpan.FromSeconds(5).Ticks - deadline.Elapsed.Ticks)));
             }
         }
     }

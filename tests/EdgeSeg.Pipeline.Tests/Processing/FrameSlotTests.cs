@@ -97,3 +97,30 @@ public sealed class FrameSlotTests
         Assert.Equal(CaptureState.Finished, worker.State);
     }
 }
+
+public class FrameSignalTests
+{
+    [Fact]
+    public void Many_sets_before_a_wait_wake_it_once_and_a_set_after_the_wake_wakes_it_again()
+    {
+        using var signal = new FrameSignal();
+        for (var i = 0; i < 1000; i++)
+        {
+            signal.Set();
+        }
+
+        Assert.True(signal.Wait(TimeSpan.Zero, CancellationToken.None));
+        Assert.False(signal.Wait(TimeSpan.Zero, CancellationToken.None));
+        signal.Set();
+        Assert.True(signal.Wait(TimeSpan.Zero, CancellationToken.None));
+    }
+
+    [Fact]
+    public void A_set_from_another_thread_wakes_a_waiter()
+    {
+        using var signal = new FrameSignal();
+        var waiter = Task.Run(() => signal.Wait(TimeSpan.FromSeconds(30), CancellationToken.None));
+        signal.Set();
+        Assert.True(waiter.Result);
+    }
+}
