@@ -116,11 +116,11 @@ public class FrameSignalTests
     }
 
     [Fact]
-    public void A_set_from_another_thread_wakes_a_waiter()
+    public async Task A_set_from_another_thread_wakes_a_waiter()
     {
         using var signal = new FrameSignal();
         var waiter = Task.Run(() => signal.Wait(TimeSpan.FromSeconds(30), CancellationToken.None));
         signal.Set();
-        Assert.True(waiter.Result);
+        Assert.True(await waiter);
     }
 }
