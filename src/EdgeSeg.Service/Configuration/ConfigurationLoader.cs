@@ -45,10 +45,17 @@ public static class ConfigurationLoader
     public static LoadedConfiguration Load(string path, IDictionary<string, string?>? environment = null)
     {
         var fullPath = Path.GetFullPath(path);
+        if (Directory.Exists(fullPath))
+        {
+            throw new ConfigurationException([$"config path '{fullPath}' is a directory, not a file (pass --config PATH/edgeseg.json)"]);
+        }
+
         if (!File.Exists(fullPath))
         {
             throw new ConfigurationException([$"config file '{fullPath}' does not exist (pass --config PATH)"]);
         }
+
+        CheckFile(fullPath);
 
         var builder = new ConfigurationBuilder().AddJsonFile(fullPath, optional: false, reloadOnChange: false);
         if (environment is null)
@@ -76,16 +83,71 @@ public static class ConfigurationLoader
         return FromConfiguration(config, Path.GetDirectoryName(fullPath)!, fullPath);
     }
 
-    /// <summary>Checks, binds and validates an already built configuration.</summary>
+    /// <summary>
+    /// Refuses a file that is not UTF-8 or not JSON with the line and column of the first fault (the JSON
+    /// configuration provider's own messages name neither, and it reads invalid UTF-8 as replacement
+    /// characters without a word).
+    /// </summary>
+    private static void CheckFile(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigurationException([$"config file '{path}': cannot be read: {e.Message}"]);
+        }
+
+        var text = bytes.AsSpan();
+        if (text.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+        {
+            text = text[3..];
+        }
+
+        try
+        {
+            _ = new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetCharCount(text);
+        }
+        catch (System.Text.DecoderFallbackException e)
+        {
+            var at = Math.Clamp(e.Index, 0, text.Length - 1);
+            var (line, column) = Position(text[..at]);
+            throw new ConfigurationException([$"config file '{path}': not valid UTF-8 at line {line}, column {column} (byte 0x{text[at]:X2}); save it as UTF-8"]);
+        }
+
+        try
+        {
+            using var _ = System.Text.Json.JsonDocument.Parse(text.ToArray(), new System.Text.Json.JsonDocumentOptions
+            {
+                CommentHandling = System.Text.Json.JsonCommentHandling.Skip,
+                AllowTrailingCommas = true,
+            });
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            var reason = e.Message.Split(" LineNumber:", 2)[0].TrimEnd('.', ' ');
+            throw new ConfigurationException([$"config file '{path}': not valid JSON at line {(e.LineNumber ?? 0) + 1}, position {(e.BytePositionInLine ?? 0) + 1}: {reason}"]);
+        }
+    }
+
+    private static (int Line, int Column) Position(ReadOnlySpan<byte> before)
+    {
+        var line = 1 + before.Count((byte)'\n');
+        var lastNewline = before.LastIndexOf((byte)'\n');
+        var column = System.Text.Encoding.UTF8.GetCharCount(before[(lastNewline + 1)..]) + 1;
+        return (line, column);
+    }
+
+    /// <summary>Checks, binds and validates an already built configuration, reporting every problem at once.</summary>
     public static LoadedConfiguration FromConfiguration(IConfiguration config, string baseDirectory, string? sourcePath = null)
     {
         var errors = new List<string>();
         ConfigurationKeyChecker.Check(config, typeof(EdgeSegOptions), errors);
-        if (errors.Count > 0)
-        {
-            throw new ConfigurationException(errors);
-        }
+        LoggingSection.Check(config, errors);
 
+        // Unknown keys do not stop the other checks: a file with a typo and a bad value gets both named.
         var options = new EdgeSegOptions();
         try
         {
@@ -93,7 +155,8 @@ public static class ConfigurationLoader
         }
         catch (InvalidOperationException e)
         {
-            throw new ConfigurationException([e.Message]);
+            errors.Add(e.InnerException is { } inner ? $"{e.Message} ({inner.Message})" : e.Message);
+            throw new ConfigurationException(errors);
         }
 
         var modelPath = EdgeSegOptionsValidator.Validate(options, baseDirectory, errors);

@@ -177,3 +177,71 @@ public sealed class ConfigurationTests
         Assert.Equal(78, await RunCommand.RunAsync(Write(config), CancellationToken.None));
     }
 }
+
+public sealed class ConfigurationFileTests
+{
+    private readonly string _dir = TestFiles.NewTempDirectory();
+
+    private IReadOnlyList<string> Errors(byte[] content)
+    {
+        var path = Path.Combine(_dir, "edgeseg.json");
+        File.WriteAllBytes(path, content);
+        return Assert.Throws<ConfigurationException>(() => ConfigurationLoader.Load(path, new Dictionary<string, string?>())).Errors;
+    }
+
+    private IReadOnlyList<string> Errors(string content) => Errors(System.Text.Encoding.UTF8.GetBytes(content));
+
+    private const string Camera = """ "Cameras": [ { "Name": "n", "Source": "synthetic://street" } ] """;
+
+    [Fact]
+    public void A_file_that_is_not_utf8_is_refused_with_the_line_and_column()
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes("{\n  \"DeviceId\": \"box-\u00e91\",\n}").ToList();
+        bytes.Insert(bytes.IndexOf((byte)'1'), 0xFF);
+        var error = Assert.Single(Errors([.. bytes]));
+        Assert.Contains("not valid UTF-8 at line 2, column 21 (byte 0xFF)", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_json_syntax_error_is_refused_with_the_line_and_position()
+    {
+        var error = Assert.Single(Errors("{\n  \"DeviceId\": \"b1\",\n  \"Cameras\": [ }\n"));
+        Assert.Contains("not valid JSON at line 3, position 16", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_directory_is_refused_as_one()
+    {
+        var e = Assert.Throws<ConfigurationException>(() => ConfigurationLoader.Load(_dir, new Dictionary<string, string?>()));
+        Assert.Contains("is a directory, not a file", Assert.Single(e.Errors), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("\"abc\"", "Logging: must be an object")]
+    [InlineData("{ \"LogLevel\": \"Debug\" }", "Logging.LogLevel: must be an object of category")]
+    [InlineData("{ \"LogLevel\": { \"Default\": \"Loud\" } }", "Logging.LogLevel.Default: 'Loud' is not a log level")]
+    [InlineData("{ \"LogLevel\": { \"Microsoft.Hosting\": \"3\" } }", "Logging.LogLevel.Microsoft.Hosting: '3' is not a log level")]
+    [InlineData("{ \"Console\": { \"LogLevel\": { \"Default\": \"verbose\" } } }", "Logging.Console.LogLevel.Default: 'verbose' is not a log level")]
+    public void Bad_logging_sections_are_refused_naming_the_path(string logging, string expected)
+    {
+        var errors = Errors($$"""{ "DeviceId": "b1", {{Camera}}, "Logging": {{logging}} }""");
+        Assert.Contains(errors, e => e.StartsWith(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Good_logging_levels_in_any_case_are_accepted()
+    {
+        var path = Path.Combine(_dir, "edgeseg.json");
+        File.WriteAllText(path, $$"""{ "DeviceId": "b1", "Model": { "Path": "{{TestFiles.Fixture("colour_logits.onnx")}}" }, {{Camera}}, "Logging": { "LogLevel": { "Default": "information", "Microsoft": "Warning" }, "Console": { "FormatterName": "simple" } } }""");
+        Assert.NotNull(ConfigurationLoader.Load(path, new Dictionary<string, string?>()));
+    }
+
+    [Fact]
+    public void An_unknown_key_is_reported_together_with_every_other_error()
+    {
+        var errors = Errors("""{ "DeviceId": "b 1", "Cameras": [ { "Name": "n", "Sourc": "synthetic://street" } ], "Mqtt": { "Port": 0 } }""");
+        Assert.Contains(errors, e => e.StartsWith("Cameras[0].Sourc: unknown key", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("DeviceId: 'b 1' must be", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Mqtt.Port: must be 1..65535, got 0", StringComparison.Ordinal));
+    }
+}
