@@ -71,6 +71,7 @@ internal static class DemoCommand
             ["Cameras:0:Source"] = source,
             ["Mqtt:Host"] = "127.0.0.1",
             ["Mqtt:Port"] = port.ToString(CultureInfo.InvariantCulture),
+            ["Mqtt:SpoolPath"] = string.Empty, // a demo's windows need not outlive it
             ["Statistics:WindowSeconds"] = window.ToString(CultureInfo.InvariantCulture),
             ["Cameras:0:Refinement:Enabled"] = crf ? "true" : "false",
         };

@@ -141,7 +141,13 @@ public sealed class MqttOptions
     public int KeepAliveSeconds { get; set; } = 30;
 
     /// <summary>Messages kept while the broker is away; the oldest go first when full (and are counted).</summary>
-    public int SpoolCapacity { get; set; } = 1000;
+    public int SpoolCapacity { get; set; } = 20000;
+
+    /// <summary>Messages older than this are dropped (and counted) even if the spool has room.</summary>
+    public double SpoolMaxAgeHours { get; set; } = 168;
+
+    /// <summary>The durable spool's database (relative: beside the config file); empty keeps it in memory (lost at a restart).</summary>
+    public string SpoolPath { get; set; } = "/var/lib/edgeseg/spool.db";
 }
 
 /// <summary>How per-frame class shares are aggregated before publishing.</summary>

@@ -117,6 +117,20 @@ public static class EdgeSegOptionsValidator
             errors.Add($"Mqtt.KeepAliveSeconds: must be 5..3600, got {mqtt.KeepAliveSeconds}");
         }
 
+        if (mqtt.SpoolMaxAgeHours is < 0.01 or > 8760 || double.IsNaN(mqtt.SpoolMaxAgeHours))
+        {
+            errors.Add($"Mqtt.SpoolMaxAgeHours: must be 0.01..8760 hours, got {mqtt.SpoolMaxAgeHours.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        }
+
+        if (mqtt.SpoolPath.Length > 0)
+        {
+            mqtt.SpoolPath = Path.GetFullPath(mqtt.SpoolPath, baseDirectory);
+            if (WritableProblem(mqtt.SpoolPath) is { } problem)
+            {
+                errors.Add($"Mqtt.SpoolPath: {problem} (run as the edgeseg user, point it at a writable place, or set it to \"\" to keep the spool in memory)");
+            }
+        }
+
         if (mqtt.SpoolCapacity is < 1 or > 1_000_000)
         {
             errors.Add($"Mqtt.SpoolCapacity: must be 1..1000000 messages, got {mqtt.SpoolCapacity}");
@@ -159,6 +173,29 @@ public static class EdgeSegOptionsValidator
 
         var beside = Path.GetFullPath(configured, baseDirectory);
         return File.Exists(beside) ? beside : Path.GetFullPath(configured, AppContext.BaseDirectory);
+    }
+
+    /// <summary>Why a file cannot be created or written at <paramref name="path"/>, or null when it can.</summary>
+    private static string? WritableProblem(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            return $"'{path}' is a directory; give a file name such as {Path.Combine(path, "spool.db")}";
+        }
+
+        var dir = Path.GetDirectoryName(path)!;
+        try
+        {
+            Directory.CreateDirectory(dir);
+            var probe = Path.Combine(dir, $".edgeseg-write-test-{Environment.ProcessId}");
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"cannot write in '{dir}': {e.Message}";
+        }
     }
 
     /// <summary>A value used as one MQTT topic level: non-empty, no separators or wildcards.</summary>

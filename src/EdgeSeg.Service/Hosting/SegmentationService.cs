@@ -118,7 +118,17 @@ internal sealed class SegmentationService : BackgroundService
             w.WriteString("started", StatsPayload.Iso(_started));
             w.WriteString("model", _segmenter.Model.Name);
             w.WriteString("provider", _segmenter.Provider.ToString());
+            w.WriteBoolean("broker_connected", _publisher.IsConnected);
+            w.WriteNumber("spool_depth", _publisher.SpoolDepth);
+            w.WriteNumber("spool_oldest_age_s", Math.Round(_publisher.SpoolOldestAge.TotalSeconds, 1));
             w.WriteNumber("spool_dropped", _publisher.Dropped);
+            w.WriteNumber("published", _publisher.Published);
+            w.WriteNumber("refused", _publisher.Refused);
+            if (_publisher.LastRefusal is { } refusal)
+            {
+                w.WriteString("last_refusal", refusal);
+            }
+
             w.WriteStartObject("cameras");
             foreach (var camera in pipeline.Cameras)
             {

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Threading.Channels;
 using EdgeSeg.Pipeline.Statistics;
 using EdgeSeg.Service.Configuration;
 using Microsoft.Extensions.Hosting;
@@ -11,10 +10,13 @@ using MQTTnet.Protocol;
 namespace EdgeSeg.Service.Mqtt;
 
 /// <summary>
-/// Publishes statistics to the broker from a bounded spool, so the pipeline never waits for the network:
-/// <see cref="Enqueue"/> returns at once, and while the broker is away messages wait (the oldest are
-/// dropped and counted when the spool is full). Reconnects with a jittered backoff (within about 1 s for the first minute of an outage), announces itself with
-/// a retained "online" and leaves a retained "offline" as its last will and on a clean stop.
+/// Publishes statistics to the broker through a durable spool (<see cref="MessageSpool"/>), so the pipeline
+/// never waits for the network and nothing is lost while the broker is away, across a stop or a crash:
+/// a message leaves the spool only once the broker has acknowledged it (QoS 1), in order. Health is not
+/// spooled: only the newest matters, and it is retained. A publish the broker refuses (an ACL outside the
+/// device's prefix) is counted, logged once per topic and not retried. Reconnects with a jittered backoff
+/// (within about 1 s for the first minute of an outage), announces itself with a retained "online" and
+/// leaves a retained "offline" as its last will and on a clean stop.
 /// </summary>
 public sealed class MqttStatsPublisher : BackgroundService
 {
@@ -24,10 +26,13 @@ public sealed class MqttStatsPublisher : BackgroundService
     private readonly MqttOptions _options;
     private readonly string _deviceId;
     private readonly ILogger<MqttStatsPublisher> _logger;
-    private readonly Channel<MqttApplicationMessage> _spool;
+    private readonly MessageSpool _spool;
     private readonly IMqttClient _client;
-    private long _dropped;
+    private readonly SemaphoreSlim _healthGate = new(1, 1);
+    private readonly HashSet<string> _refusedTopics = [];
+    private volatile MqttApplicationMessage? _health;
     private long _published;
+    private long _refused;
 
     public MqttStatsPublisher(EdgeSegOptions options, ILogger<MqttStatsPublisher> logger)
     {
@@ -36,42 +41,80 @@ public sealed class MqttStatsPublisher : BackgroundService
         _deviceId = options.DeviceId;
         _logger = logger;
         Topics = new MqttTopics(_options.TopicPrefix, _deviceId);
-        _spool = Channel.CreateBounded<MqttApplicationMessage>(
-            new BoundedChannelOptions(_options.SpoolCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
-            _ => Interlocked.Increment(ref _dropped));
+        _spool = new MessageSpool(_options.SpoolPath, _options.SpoolCapacity, TimeSpan.FromHours(_options.SpoolMaxAgeHours), logger);
         _client = new MqttClientFactory().CreateMqttClient();
     }
 
     public MqttTopics Topics { get; }
 
-    /// <summary>Messages dropped because the spool was full while the broker was away.</summary>
-    public long Dropped => Interlocked.Read(ref _dropped);
+    /// <summary>This start's run id, in every stats payload beside its seq.</summary>
+    public string RunId { get; } = StatsPayload.NewRunId();
+
+    /// <summary>Messages dropped because the spool was full or they grew too old while the broker was away.</summary>
+    public long Dropped => _spool.Dropped;
+
+    /// <summary>Messages waiting in the spool.</summary>
+    public long SpoolDepth => _spool.Depth;
+
+    /// <summary>How long the oldest waiting message has waited.</summary>
+    public TimeSpan SpoolOldestAge => _spool.OldestAge;
 
     public long Published => Interlocked.Read(ref _published);
 
+    /// <summary>Publishes the broker refused (not authorised: an ACL outside the device's prefix, …).</summary>
+    public long Refused => Interlocked.Read(ref _refused);
+
+    /// <summary>The last refusal, "topic: reason", or null.</summary>
+    public string? LastRefusal { get; private set; }
+
     public bool IsConnected => _client.IsConnected;
 
-    /// <summary>Queues a window for publishing; never blocks.</summary>
+    /// <summary>Spools a window for publishing (durably: it survives a crash once this returns); never waits for the network.</summary>
     public void Enqueue(string model, WindowStats stats)
     {
         ArgumentNullException.ThrowIfNull(stats);
-        var message = new MqttApplicationMessageBuilder()
-            .WithTopic(Topics.Stats(stats.Camera))
-            .WithPayload(StatsPayload.Serialize(_deviceId, model, stats))
-            .WithContentType("application/json")
-            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-            .Build();
-        _spool.Writer.TryWrite(message);
+        _spool.Enqueue(Topics.Stats(stats.Camera), StatsPayload.Serialize(_deviceId, RunId, model, stats));
     }
 
-    /// <summary>Queues a retained message (health).</summary>
-    public void EnqueueRetained(string topic, byte[] payload) =>
-        _spool.Writer.TryWrite(new MqttApplicationMessageBuilder()
+    /// <summary>Sets the retained health message: published now if connected, else on connecting; never spooled.</summary>
+    public void EnqueueRetained(string topic, byte[] payload)
+    {
+        _health = new MqttApplicationMessageBuilder()
             .WithTopic(topic)
             .WithPayload(payload)
+            .WithContentType("application/json")
             .WithRetainFlag()
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-            .Build());
+            .Build();
+        if (_client.IsConnected)
+        {
+            _ = PublishHealthAsync(CancellationToken.None);
+        }
+    }
+
+    private async Task PublishHealthAsync(CancellationToken token)
+    {
+        if (!await _healthGate.WaitAsync(0, token).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        try
+        {
+            if (_health is { } health && _client.IsConnected)
+            {
+                await _client.PublishAsync(health, token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is MqttCommunicationException or InvalidOperationException or OperationCanceledException)
+        {
+            _logger.LogDebug("MQTT: health not published ({Error}); it goes out on reconnecting", e.Message);
+        }
+        finally
+        {
+            _healthGate.Release();
+        }
+    }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -98,6 +141,8 @@ public sealed class MqttStatsPublisher : BackgroundService
     public override void Dispose()
     {
         _client.Dispose();
+        _spool.Dispose();
+        _healthGate.Dispose();
         base.Dispose();
     }
 
@@ -107,7 +152,6 @@ public sealed class MqttStatsPublisher : BackgroundService
         // (then the attempts thin out to 10 s and 30 s, jittered); the delay starts over once connected.
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var backoff = new Pipeline.Processing.ReconnectBackoff(() => clock.Elapsed, shortOutageCeiling: TimeSpan.FromSeconds(1));
-        MqttApplicationMessage? pending = null;
         while (!stoppingToken.IsCancellationRequested)
         {
             if (!_client.IsConnected)
@@ -119,14 +163,39 @@ public sealed class MqttStatsPublisher : BackgroundService
                 }
 
                 backoff.Delivered();
+                await PublishHealthAsync(stoppingToken).ConfigureAwait(false);
             }
 
             try
             {
-                pending ??= await _spool.Reader.ReadAsync(stoppingToken).ConfigureAwait(false);
-                await _client.PublishAsync(pending, stoppingToken).ConfigureAwait(false);
-                Interlocked.Increment(ref _published);
-                pending = null;
+                var next = await _spool.PeekAsync(stoppingToken).ConfigureAwait(false);
+                var result = await _client.PublishAsync(
+                    new MqttApplicationMessageBuilder()
+                        .WithTopic(next.Topic)
+                        .WithPayload(next.Payload)
+                        .WithContentType("application/json")
+                        .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+                        .Build(),
+                    stoppingToken).ConfigureAwait(false);
+                if (result.ReasonCode is MqttClientPublishReasonCode.Success or MqttClientPublishReasonCode.NoMatchingSubscribers)
+                {
+                    Interlocked.Increment(ref _published);
+                }
+                else
+                {
+                    // Retrying cannot help (the broker said no, not "later"): count it, say it once per topic, move on.
+                    Interlocked.Increment(ref _refused);
+                    LastRefusal = $"{next.Topic}: {result.ReasonCode}";
+                    lock (_refusedTopics)
+                    {
+                        if (_refusedTopics.Add(next.Topic))
+                        {
+                            _logger.LogError("MQTT: the broker refused a publish to {Topic}: {Reason} {Detail} (check its ACL for this client)", next.Topic, result.ReasonCode, result.ReasonString);
+                        }
+                    }
+                }
+
+                _spool.Acknowledge(next.Id);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -134,7 +203,7 @@ public sealed class MqttStatsPublisher : BackgroundService
             }
             catch (Exception e) when (e is MqttCommunicationException or InvalidOperationException or OperationCanceledException)
             {
-                // The message stays pending and goes out after reconnecting.
+                // The message stays in the spool and goes out after reconnecting.
                 _logger.LogWarning("MQTT: publish failed ({Error}); reconnecting", e.Message);
             }
         }

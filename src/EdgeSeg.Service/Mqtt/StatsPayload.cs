@@ -13,15 +13,15 @@ public static class StatsPayload
     public const int Schema = 1;
 
     /// <summary>
-    /// This process's run: new at every start (UTC start time and 32 random bits, e.g.
-    /// <c>20261202T012500Z-9f3a61c2</c>), so that a subscriber tells a restart (new run, seq from 1) from
-    /// a gap (same run, seq skips) without guessing.
+    /// A new run id (UTC start time and 32 random bits, e.g. <c>20261202T012500Z-9f3a61c2</c>): one per
+    /// start of the service, so that a subscriber tells a restart (new run, seq from 1) from a gap (same
+    /// run, seq skips) without guessing.
     /// </summary>
-    public static string RunId { get; } =
+    public static string NewRunId() =>
         $"{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4))}";
 
     /// <summary>Serialises one window. Every class of the model is present, also at zero.</summary>
-    public static byte[] Serialize(string deviceId, string model, WindowStats stats)
+    public static byte[] Serialize(string deviceId, string run, string model, WindowStats stats)
     {
         ArgumentNullException.ThrowIfNull(stats);
         var buffer = new ArrayBufferWriter<byte>(2048);
@@ -31,7 +31,7 @@ public static class StatsPayload
             w.WriteNumber("schema", Schema);
             w.WriteString("device", deviceId);
             w.WriteString("camera", stats.Camera);
-            w.WriteString("run", RunId);
+            w.WriteString("run", run);
             w.WriteNumber("seq", stats.Sequence);
             w.WriteString("timestamp", Iso(stats.End));
             w.WriteString("model", model);

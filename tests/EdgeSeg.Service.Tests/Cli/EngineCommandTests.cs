@@ -28,6 +28,7 @@ public sealed class EngineCommandTests
             ["DeviceId"] = "box-1",
             ["Model"] = model,
             ["Cameras"] = new JsonArray(new JsonObject { ["Name"] = "north", ["Source"] = "synthetic://street" }),
+            ["Mqtt"] = new JsonObject { ["SpoolPath"] = Path.Combine(dir, "spool.db") },
         }.ToJsonString());
         return path;
     }

@@ -20,7 +20,7 @@ public sealed class ConfigurationTests
             ["Cameras"] = new JsonArray(
                 new JsonObject { ["Name"] = "north", ["Source"] = "file://north.avi?loop=true", ["MaxFps"] = 5 },
                 new JsonObject { ["Name"] = "south", ["Source"] = "file://north.avi" }),
-            ["Mqtt"] = new JsonObject { ["Host"] = "127.0.0.1", ["Port"] = 1883 },
+            ["Mqtt"] = new JsonObject { ["Host"] = "127.0.0.1", ["Port"] = 1883, ["SpoolPath"] = Path.Combine(_dir, "spool.db") },
         };
     }
 
@@ -232,7 +232,7 @@ public sealed class ConfigurationFileTests
     public void Good_logging_levels_in_any_case_are_accepted()
     {
         var path = Path.Combine(_dir, "edgeseg.json");
-        File.WriteAllText(path, $$"""{ "DeviceId": "b1", "Model": { "Path": "{{TestFiles.Fixture("colour_logits.onnx")}}" }, {{Camera}}, "Logging": { "LogLevel": { "Default": "information", "Microsoft": "Warning" }, "Console": { "FormatterName": "simple" } } }""");
+        File.WriteAllText(path, $$"""{ "DeviceId": "b1", "Model": { "Path": "{{TestFiles.Fixture("colour_logits.onnx")}}" }, {{Camera}}, "Mqtt": { "SpoolPath": "" }, "Logging": { "LogLevel": { "Default": "information", "Microsoft": "Warning" }, "Console": { "FormatterName": "simple" } } }""");
         Assert.NotNull(ConfigurationLoader.Load(path, new Dictionary<string, string?>()));
     }
 

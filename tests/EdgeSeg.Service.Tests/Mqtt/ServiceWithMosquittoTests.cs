@@ -55,7 +55,7 @@ public sealed class ServiceWithMosquittoTests
         public IHost Host { get; }
 
         /// <summary>Writes the video and configuration and builds the host (not started); a null model means the bundled one.</summary>
-        public static ServiceUnderTest Create(string deviceId, int port, int windowFrames, string? model)
+        public static ServiceUnderTest Create(string deviceId, int port, int windowFrames, string? model, string? spoolPath = null)
         {
             var dir = TestFiles.NewTempDirectory();
             var video = WriteStreetVideo(dir);
@@ -64,7 +64,7 @@ public sealed class ServiceWithMosquittoTests
             {
                 ["DeviceId"] = deviceId,
                 ["Cameras"] = new JsonArray(new JsonObject { ["Name"] = "cam1", ["Source"] = $"file://{video}?loop=true" }),
-                ["Mqtt"] = new JsonObject { ["Host"] = "127.0.0.1", ["Port"] = port },
+                ["Mqtt"] = new JsonObject { ["Host"] = "127.0.0.1", ["Port"] = port, ["SpoolPath"] = spoolPath ?? Path.Combine(dir, "spool.db") },
                 ["Statistics"] = new JsonObject { ["WindowFrames"] = windowFrames },
             };
             if (model is not null)
@@ -189,5 +189,59 @@ public sealed class ServiceWithMosquittoTests
             TimeSpan.FromSeconds(90));
         await host.StopAsync();
         Assert.True(resumed, $"after the restart: {string.Join(", ", after.Messages.Select(m => m.Topic + "=" + (m.Payload.Length > 20 ? "json" : m.Payload)))}");
+    }
+
+    [Fact]
+    public async Task Windows_spooled_when_the_service_is_stopped_during_an_outage_arrive_after_the_next_start_in_order_with_their_run_and_seq()
+    {
+        var port = TestFiles.FreePort();
+        var spool = Path.Combine(TestFiles.NewTempDirectory(), "spool.db");
+        string firstRun;
+        long lastSeqBefore;
+        using (var first = ServiceUnderTest.Create("restart", port, windowFrames: 2, model: TestFiles.Fixture("colour_logits.onnx"), spoolPath: spool))
+        {
+            using (var broker = MosquittoBroker.StartOn(port))
+            {
+                await first.Host.StartAsync();
+                await using var before = await MqttProbe.SubscribeAsync(port, "edgeseg/restart/cam1/stats");
+                Assert.True(await before.WaitForAsync(m => m.Count >= 2, TimeSpan.FromSeconds(60)), "no stats before the outage");
+                var last = JsonDocument.Parse(before.Messages.Last().Payload).RootElement;
+                firstRun = last.GetProperty("run").GetString()!;
+                lastSeqBefore = before.Messages.Max(m => JsonDocument.Parse(m.Payload).RootElement.GetProperty("seq").GetInt64());
+            }
+
+            // The broker is gone; windows go on into the spool; then the service is stopped (SIGTERM's path).
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            await first.Host.StopAsync();
+        }
+
+        long spooled;
+        using (var check = new EdgeSeg.Service.Mqtt.MessageSpool(spool, 1000, TimeSpan.FromDays(1), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance))
+        {
+            spooled = check.Depth;
+        }
+
+        Assert.True(spooled >= 2, $"only {spooled} windows were spooled during the outage");
+
+        using var restarted = MosquittoBroker.StartOn(port);
+        await using var after = await MqttProbe.SubscribeAsync(port, "edgeseg/restart/cam1/stats");
+        using var second = ServiceUnderTest.Create("restart", port, windowFrames: 2, model: TestFiles.Fixture("colour_logits.onnx"), spoolPath: spool);
+        await second.Host.StartAsync();
+        var delivered = await after.WaitForAsync(
+            m => m.Count(x => JsonDocument.Parse(x.Payload).RootElement.GetProperty("run").GetString() != firstRun) >= 1,
+            TimeSpan.FromSeconds(60));
+        await second.Host.StopAsync();
+        Assert.True(delivered, "the second run published nothing");
+
+        var runs = after.Messages.Select(m => JsonDocument.Parse(m.Payload).RootElement)
+            .Select(e => (Run: e.GetProperty("run").GetString()!, Seq: e.GetProperty("seq").GetInt64())).ToList();
+        var old = runs.Where(r => r.Run == firstRun).Select(r => r.Seq).ToList();
+
+        // Everything the first run produced after the last window seen live, in order, no gap, no duplicate —
+        // and all of it before the second run's own windows.
+        Assert.Equal(spooled, old.Count);
+        Assert.Equal(Enumerable.Range((int)lastSeqBefore + 1, old.Count).Select(i => (long)i), old);
+        Assert.True(runs.FindLastIndex(r => r.Run == firstRun) < runs.FindIndex(r => r.Run != firstRun));
+        Assert.Equal(1, runs.First(r => r.Run != firstRun).Seq);
     }
 }

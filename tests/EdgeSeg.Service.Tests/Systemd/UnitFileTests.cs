@@ -57,7 +57,11 @@ public sealed class UnitFileTests
     [Fact]
     public void The_example_configuration_is_valid()
     {
-        var loaded = ConfigurationLoader.Load(Path.Combine(RepositoryRoot.Path, "systemd", "edgeseg.json"), new Dictionary<string, string?>());
+        var loaded = ConfigurationLoader.Load(Path.Combine(RepositoryRoot.Path, "systemd", "edgeseg.json"), new Dictionary<string, string?>
+        {
+            // The example's spool lives in systemd's StateDirectory, which only the service may write.
+            ["EDGESEG_Mqtt__SpoolPath"] = Path.Combine(TestFiles.NewTempDirectory(), "spool.db"),
+        });
         Assert.Equal("box-01", loaded.Options.DeviceId);
         Assert.Equal(BundledModel.DefaultPath, loaded.ModelPath);
     }
