@@ -133,10 +133,34 @@ public sealed class MqttOptions
 
     public string Username { get; set; } = string.Empty;
 
-    /// <summary>Never logged.</summary>
+    /// <summary>Never logged. Prefer <see cref="PasswordFile"/> or <see cref="PasswordCredential"/>.</summary>
     public string Password { get; set; } = string.Empty;
 
+    /// <summary>A file holding the password (its first line); relative paths beside the config file.</summary>
+    public string PasswordFile { get; set; } = string.Empty;
+
+    /// <summary>The name of a systemd credential (LoadCredential=NAME:…) holding the password.</summary>
+    public string PasswordCredential { get; set; } = string.Empty;
+
+    /// <summary>"5" (default) or "3.1.1".</summary>
+    public string ProtocolVersion { get; set; } = "5";
+
     public bool UseTls { get; set; }
+
+    /// <summary>PEM file of the CA(s) that sign the broker's certificate; empty: the system's trust store.</summary>
+    public string CaFile { get; set; } = string.Empty;
+
+    /// <summary>PEM client certificate for brokers that require one (with <see cref="ClientKeyFile"/>).</summary>
+    public string ClientCertificateFile { get; set; } = string.Empty;
+
+    /// <summary>PEM private key of <see cref="ClientCertificateFile"/>.</summary>
+    public string ClientKeyFile { get; set; } = string.Empty;
+
+    /// <summary>The name the broker's certificate must carry; empty: <see cref="Host"/>.</summary>
+    public string ServerName { get; set; } = string.Empty;
+
+    /// <summary>Accept any broker certificate (test rigs only: it defeats TLS's point; logged at start).</summary>
+    public bool AllowUntrustedCertificates { get; set; }
 
     public int KeepAliveSeconds { get; set; } = 30;
 

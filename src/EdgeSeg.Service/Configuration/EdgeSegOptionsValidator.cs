@@ -117,6 +117,78 @@ public static class EdgeSegOptionsValidator
             errors.Add($"Mqtt.KeepAliveSeconds: must be 5..3600, got {mqtt.KeepAliveSeconds}");
         }
 
+        if (mqtt.ProtocolVersion is not ("5" or "3.1.1"))
+        {
+            errors.Add($"Mqtt.ProtocolVersion: must be \"5\" or \"3.1.1\", got '{mqtt.ProtocolVersion}'");
+        }
+
+        var passwords = new[] { mqtt.Password.Length > 0, mqtt.PasswordFile.Length > 0, mqtt.PasswordCredential.Length > 0 }.Count(x => x);
+        if (passwords > 1)
+        {
+            errors.Add("Mqtt: give at most one of Password, PasswordFile and PasswordCredential");
+        }
+
+        if (passwords > 0 && mqtt.Username.Length == 0)
+        {
+            errors.Add("Mqtt.Username: required when a password is given");
+        }
+
+        if (mqtt.PasswordFile.Length > 0)
+        {
+            mqtt.PasswordFile = Path.GetFullPath(mqtt.PasswordFile, baseDirectory);
+            if (ReadableProblem(mqtt.PasswordFile) is { } problem)
+            {
+                errors.Add($"Mqtt.PasswordFile: {problem}");
+            }
+        }
+
+        if (mqtt.PasswordCredential.Length > 0)
+        {
+            var dir = Environment.GetEnvironmentVariable("CREDENTIALS_DIRECTORY");
+            if (string.IsNullOrEmpty(dir))
+            {
+                errors.Add($"Mqtt.PasswordCredential: no systemd credentials here ($CREDENTIALS_DIRECTORY is not set; add LoadCredential={mqtt.PasswordCredential}:/path/to/file to the unit)");
+            }
+            else if (mqtt.PasswordCredential.Contains('/', StringComparison.Ordinal) || ReadableProblem(Path.Combine(dir, mqtt.PasswordCredential)) is not null)
+            {
+                errors.Add($"Mqtt.PasswordCredential: credential '{mqtt.PasswordCredential}' is not readable in {dir}");
+            }
+        }
+
+        foreach (var (key, value, set) in new (string, string, Action<string>)[]
+                 {
+                     ("CaFile", mqtt.CaFile, v => mqtt.CaFile = v),
+                     ("ClientCertificateFile", mqtt.ClientCertificateFile, v => mqtt.ClientCertificateFile = v),
+                     ("ClientKeyFile", mqtt.ClientKeyFile, v => mqtt.ClientKeyFile = v),
+                 })
+        {
+            if (value.Length == 0)
+            {
+                continue;
+            }
+
+            var full = Path.GetFullPath(value, baseDirectory);
+            set(full);
+            if (!mqtt.UseTls)
+            {
+                errors.Add($"Mqtt.{key}: needs Mqtt.UseTls = true");
+            }
+            else if (ReadableProblem(full) is { } problem)
+            {
+                errors.Add($"Mqtt.{key}: {problem}");
+            }
+        }
+
+        if ((mqtt.ClientCertificateFile.Length > 0) != (mqtt.ClientKeyFile.Length > 0))
+        {
+            errors.Add("Mqtt.ClientCertificateFile, Mqtt.ClientKeyFile: give both or neither");
+        }
+
+        if (mqtt.AllowUntrustedCertificates && !mqtt.UseTls)
+        {
+            errors.Add("Mqtt.AllowUntrustedCertificates: needs Mqtt.UseTls = true");
+        }
+
         if (mqtt.SpoolMaxAgeHours is < 0.01 or > 8760 || double.IsNaN(mqtt.SpoolMaxAgeHours))
         {
             errors.Add($"Mqtt.SpoolMaxAgeHours: must be 0.01..8760 hours, got {mqtt.SpoolMaxAgeHours.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
@@ -173,6 +245,25 @@ public static class EdgeSegOptionsValidator
 
         var beside = Path.GetFullPath(configured, baseDirectory);
         return File.Exists(beside) ? beside : Path.GetFullPath(configured, AppContext.BaseDirectory);
+    }
+
+    /// <summary>Why <paramref name="path"/> cannot be read as a file, or null when it can.</summary>
+    private static string? ReadableProblem(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            return $"'{path}' is a directory, not a file";
+        }
+
+        try
+        {
+            using var _ = File.OpenRead(path);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"cannot read '{path}': {e.Message}";
+        }
     }
 
     /// <summary>Why a file cannot be created or written at <paramref name="path"/>, or null when it can.</summary>

@@ -72,12 +72,18 @@ internal sealed class SegmentationService : BackgroundService
         using var healthStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var health = PublishHealthAsync(pipeline, healthStop.Token);
         _heartbeat.Attach(() => pipeline.Heartbeat);
+
+        // Health made while the broker was away says so: a fresh one goes out as soon as it is back, and
+        // as soon as the broker refuses a topic.
+        void OnConnected() => PublishHealth(pipeline);
+        _publisher.HealthChanged += OnConnected;
         try
         {
             await pipeline.RunAsync(stoppingToken).ConfigureAwait(false);
         }
         finally
         {
+            _publisher.HealthChanged -= OnConnected;
             _heartbeat.Detach();
             PublishHealth(pipeline);
             await healthStop.CancelAsync().ConfigureAwait(false);

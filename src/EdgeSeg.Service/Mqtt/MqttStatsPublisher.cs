@@ -47,6 +47,9 @@ public sealed class MqttStatsPublisher : BackgroundService
 
     public MqttTopics Topics { get; }
 
+    /// <summary>Raised on the publishing thread when what health reports about MQTT changes: a connection is made, or the broker refuses a topic for the first time.</summary>
+    public event Action? HealthChanged;
+
     /// <summary>This start's run id, in every stats payload beside its seq.</summary>
     public string RunId { get; } = StatsPayload.NewRunId();
 
@@ -163,6 +166,7 @@ public sealed class MqttStatsPublisher : BackgroundService
                 }
 
                 backoff.Delivered();
+                HealthChanged?.Invoke();
                 await PublishHealthAsync(stoppingToken).ConfigureAwait(false);
             }
 
@@ -186,12 +190,16 @@ public sealed class MqttStatsPublisher : BackgroundService
                     // Retrying cannot help (the broker said no, not "later"): count it, say it once per topic, move on.
                     Interlocked.Increment(ref _refused);
                     LastRefusal = $"{next.Topic}: {result.ReasonCode}";
+                    bool first;
                     lock (_refusedTopics)
                     {
-                        if (_refusedTopics.Add(next.Topic))
-                        {
-                            _logger.LogError("MQTT: the broker refused a publish to {Topic}: {Reason} {Detail} (check its ACL for this client)", next.Topic, result.ReasonCode, result.ReasonString);
-                        }
+                        first = _refusedTopics.Add(next.Topic);
+                    }
+
+                    if (first)
+                    {
+                        _logger.LogError("MQTT: the broker refused a publish to {Topic}: {Reason} {Detail} (check its ACL for this client)", next.Topic, result.ReasonCode, result.ReasonString);
+                        HealthChanged?.Invoke();
                     }
                 }
 
@@ -221,15 +229,7 @@ public sealed class MqttStatsPublisher : BackgroundService
             .WithWillPayload(Offline)
             .WithWillRetain()
             .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
-        if (_options.Username.Length > 0)
-        {
-            builder.WithCredentials(_options.Username, _options.Password);
-        }
-
-        if (_options.UseTls)
-        {
-            builder.WithTlsOptions(tls => tls.UseTls());
-        }
+        MqttConnection.Configure(builder, _options, _logger);
 
         try
         {

@@ -23,15 +23,19 @@ internal sealed class MosquittoBroker : IDisposable
 
     public static MosquittoBroker Start() => StartOn(TestFiles.FreePort());
 
-    public static MosquittoBroker StartOn(int port)
+    public static MosquittoBroker StartOn(int port) => StartOn(port, "allow_anonymous true");
+
+    /// <summary>A broker whose listener takes the given settings (TLS files, password file, ACL, …).</summary>
+    public static MosquittoBroker StartOn(int port, string settings)
     {
         var exe = new[] { "/usr/sbin/mosquitto", "/usr/bin/mosquitto" }.FirstOrDefault(File.Exists)
                   ?? throw new InvalidOperationException("mosquitto is not installed (apt-get install mosquitto)");
         var dir = TestFiles.NewTempDirectory();
         var conf = Path.Combine(dir, "mosquitto.conf");
         File.WriteAllText(conf, $"""
+            per_listener_settings false
             listener {port} 127.0.0.1
-            allow_anonymous true
+            {settings}
             persistence false
             log_dest stdout
             """);
@@ -41,8 +45,9 @@ internal sealed class MosquittoBroker : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         }) ?? throw new InvalidOperationException("mosquitto did not start");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.OutputDataReceived += (_, e) => { if (e.Data is { } line) { log.Enqueue(line); } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is { } line) { log.Enqueue(line); } };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
@@ -52,7 +57,8 @@ internal sealed class MosquittoBroker : IDisposable
         {
             if (process.HasExited)
             {
-                throw new InvalidOperationException($"mosquitto exited with {process.ExitCode}");
+                process.WaitForExit();
+                throw new InvalidOperationException($"mosquitto exited with {process.ExitCode}: {string.Join(" | ", log)}");
             }
 
             try
