@@ -167,6 +167,11 @@ public sealed class SecureBrokerTests
         lock (received)
         {
             Assert.Contains(received, m => m.Topic == "edgeseg/secure/status" && m.Payload == "online");
+            foreach (var m in received)
+            {
+                PayloadSchemas.AssertValid(m.Topic.EndsWith("/health", StringComparison.Ordinal) ? "health" : "status", m.Payload);
+            }
+
             Assert.DoesNotContain(received, m => m.Topic.EndsWith("/stats", StringComparison.Ordinal));
             var health = received.Where(m => m.Topic == "edgeseg/secure/health").Select(m => JsonNode.Parse(m.Payload)!).ToList();
             Assert.NotEmpty(health);

@@ -108,7 +108,13 @@ public sealed class ServiceWithMosquittoTests
             Assert.True(await late.WaitForAsync(m => m.Count > 0, TimeSpan.FromSeconds(10)));
             var status = late.Messages.First();
             Assert.Equal("online", status.Payload);
+            PayloadSchemas.AssertValid("status", status.Payload);
             Assert.True(status.Retained);
+        }
+
+        foreach (var m in watcher.Messages.Where(m => m.Topic == "edgeseg/itest/cam1/stats"))
+        {
+            PayloadSchemas.AssertValid("stats", m.Payload);
         }
 
         var stats = watcher.Messages.Where(m => m.Topic == "edgeseg/itest/cam1/stats").Select(m => JsonNode.Parse(m.Payload)!).ToList();
@@ -232,6 +238,11 @@ public sealed class ServiceWithMosquittoTests
             TimeSpan.FromSeconds(60));
         await second.Host.StopAsync();
         Assert.True(delivered, "the second run published nothing");
+
+        foreach (var m in after.Messages)
+        {
+            PayloadSchemas.AssertValid("stats", m.Payload);
+        }
 
         var runs = after.Messages.Select(m => JsonDocument.Parse(m.Payload).RootElement)
             .Select(e => (Run: e.GetProperty("run").GetString()!, Seq: e.GetProperty("seq").GetInt64())).ToList();
