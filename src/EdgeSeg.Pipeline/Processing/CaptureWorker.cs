@@ -8,6 +8,11 @@ namespace EdgeSeg.Pipeline.Processing;
 public enum CaptureState
 {
     Starting,
+
+    /// <summary>The source is open (a decoder is running) but has not delivered a frame yet.</summary>
+    Connecting,
+
+    /// <summary>Frames are arriving.</summary>
     Streaming,
     Reconnecting,
     Finished,
@@ -123,8 +128,8 @@ public sealed class CaptureWorker : IDisposable
 
             using (source)
             {
-                _logger.LogInformation("camera {Camera}: streaming from {Source}", _camera, source.Description);
-                _state = CaptureState.Streaming;
+                _logger.LogInformation("camera {Camera}: opened {Source}", _camera, source.Description);
+                _state = CaptureState.Connecting;
                 try
                 {
                     if (!Stream(source, token, backoff))
@@ -176,6 +181,12 @@ public sealed class CaptureWorker : IDisposable
             }
 
             Interlocked.Increment(ref _captured);
+            if (_state != CaptureState.Streaming)
+            {
+                _state = CaptureState.Streaming;
+                _logger.LogInformation("camera {Camera}: streaming ({Width}x{Height})", _camera, frame.Width, frame.Height);
+            }
+
             backoff.Delivered();
             if (interval > TimeSpan.Zero)
             {

@@ -97,6 +97,7 @@ public sealed class SegmentationLoop
             }
 
             next = (next + 1) % _cameras.Count;
+            CloseDueWindows();
             if (any)
             {
                 continue;
@@ -116,6 +117,25 @@ public sealed class SegmentationLoop
                 return;
             }
         }
+    }
+
+    /// <summary>Closes the windows whose time is up although their camera delivered nothing more.</summary>
+    private void CloseDueWindows()
+    {
+        var now = DateTimeOffset.UtcNow;
+        foreach (var camera in _cameras)
+        {
+            if (camera.Accumulator.CloseIfDue(now, camera.Slot.Dropped, camera.RefinementSkips) is { } window)
+            {
+                _onWindow(WithState(window, camera));
+            }
+        }
+    }
+
+    private static WindowStats WithState(WindowStats window, CameraChannel camera)
+    {
+        window.CameraState ??= camera.Worker.State.ToString().ToLowerInvariant();
+        return window;
     }
 
     private void Process(CameraChannel camera, VideoFrame frame)
@@ -144,7 +164,7 @@ public sealed class SegmentationLoop
             FrameObserver?.Invoke(new SegmentedFrame(camera, frame, _labels, _shares));
             if (window is not null)
             {
-                _onWindow(window);
+                _onWindow(WithState(window, camera));
             }
         }
         catch (Exception e) when (e is not OutOfMemoryException)

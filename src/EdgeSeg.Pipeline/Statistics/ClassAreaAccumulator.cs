@@ -30,6 +30,7 @@ public sealed class ClassAreaAccumulator
     private DateTimeOffset _start;
     private long _droppedAtStart;
     private long _skipsAtStart;
+    private DateTimeOffset _lastEnd = DateTimeOffset.MinValue;
 
     public ClassAreaAccumulator(string camera, IReadOnlyList<string> classNames, WindowPolicy policy)
     {
@@ -107,8 +108,60 @@ public sealed class ClassAreaAccumulator
         return closes ? Close(now, droppedTotal, skipsTotal) : null;
     }
 
+    /// <summary>
+    /// For windows by duration: closes the window on time even when frames stop coming. A window with
+    /// frames closes once its duration has passed since its first frame; with none, once the duration has
+    /// passed since the last window ended (or since the first call), as an empty window — frames 0, fps 0,
+    /// every share 0 — so that subscribers see a dead camera as zeros, not as silence. The window after
+    /// such an outage starts with its first frame, so it covers only the time since recovery. Call it
+    /// regularly (the inference loop does, at least every 200 ms); null when nothing closes.
+    /// </summary>
+    public WindowStats? CloseIfDue(DateTimeOffset now, long droppedTotal, long skipsTotal = 0)
+    {
+        if (_policy.Duration is not { } duration)
+        {
+            return null;
+        }
+
+        if (_lastEnd == DateTimeOffset.MinValue)
+        {
+            _lastEnd = now;
+        }
+
+        if (_frames > 0)
+        {
+            return now - _start >= duration ? Close(now, droppedTotal, skipsTotal) : null;
+        }
+
+        return now - _lastEnd >= duration ? CloseEmpty(now, droppedTotal, skipsTotal) : null;
+    }
+
+    private WindowStats CloseEmpty(DateTimeOffset now, long droppedTotal, long skipsTotal)
+    {
+        var stats = new WindowStats
+        {
+            Camera = _camera,
+            Sequence = ++_sequence,
+            Start = _lastEnd,
+            End = now,
+            Frames = 0,
+            DroppedFrames = droppedTotal - _droppedAtStart,
+            RefinementSkips = skipsTotal - _skipsAtStart,
+            Fps = 0,
+            InferenceP50Ms = 0,
+            InferenceP95Ms = 0,
+            LatencyP50Ms = 0,
+            ClassNames = _classNames,
+            Classes = new ClassShareStats[_sum.Length],
+        };
+        _lastEnd = now;
+        Reset(DateTimeOffset.MinValue, droppedTotal, skipsTotal);
+        return stats;
+    }
+
     private WindowStats Close(DateTimeOffset now, long droppedTotal, long skipsTotal)
     {
+        _lastEnd = now;
         var classes = new ClassShareStats[_sum.Length];
         for (var c = 0; c < classes.Length; c++)
         {

@@ -41,4 +41,7 @@ public sealed class WindowStats
     public required IReadOnlyList<string> ClassNames { get; init; }
 
     public required IReadOnlyList<ClassShareStats> Classes { get; init; }
+
+    /// <summary>What the camera was doing when the window closed ("streaming", "reconnecting", …), or null when unknown.</summary>
+    public string? CameraState { get; set; }
 }

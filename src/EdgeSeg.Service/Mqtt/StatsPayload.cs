@@ -43,6 +43,11 @@ public static class StatsPayload
             w.WriteNumber("refinement_skips", stats.RefinementSkips);
             w.WriteEndObject();
             w.WriteNumber("fps", Math.Round(stats.Fps, 2));
+            if (stats.CameraState is { } state)
+            {
+                w.WriteString("camera_state", state);
+            }
+
             w.WriteStartObject("inference_ms");
             w.WriteNumber("p50", Math.Round(stats.InferenceP50Ms, 2));
             w.WriteNumber("p95", Math.Round(stats.InferenceP95Ms, 2));

@@ -90,3 +90,57 @@ public sealed class ClassAreaTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new ClassAreaAccumulator("n", Names, WindowPolicy.Frames(0)));
     }
 }
+
+public sealed class WindowsOnTimeTests
+{
+    private static readonly DateTimeOffset T0 = DateTimeOffset.Parse("2026-12-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static ClassAreaAccumulator Make() => new("north", ["road", "car"], WindowPolicy.Seconds(5));
+
+    [Fact]
+    public void A_camera_that_delivers_nothing_gets_an_empty_window_every_duration()
+    {
+        var a = Make();
+        Assert.Null(a.CloseIfDue(T0, 0));
+        Assert.Null(a.CloseIfDue(T0.AddSeconds(4.9), 0));
+        var first = a.CloseIfDue(T0.AddSeconds(5), 3);
+        Assert.NotNull(first);
+        Assert.Equal((0, 0.0, 1L, 3L), (first.Frames, first.Fps, first.Sequence, first.DroppedFrames));
+        Assert.All(first.Classes, c => Assert.Equal(0, c.Mean));
+        Assert.Equal(T0, first.Start);
+        var second = a.CloseIfDue(T0.AddSeconds(10.1), 3);
+        Assert.Equal((2L, T0.AddSeconds(5), 0L), (second!.Sequence, second.Start, second.DroppedFrames));
+    }
+
+    [Fact]
+    public void A_window_whose_camera_stops_mid_way_closes_on_time_with_the_frames_it_had()
+    {
+        var a = Make();
+        a.CloseIfDue(T0, 0);
+        a.Add([1, 0], T0.AddSeconds(1), 10, 12, 0);
+        a.Add([0.5, 0.5], T0.AddSeconds(2), 10, 12, 0);
+        Assert.Null(a.CloseIfDue(T0.AddSeconds(5.9), 0));
+        var w = a.CloseIfDue(T0.AddSeconds(6), 0);
+        Assert.Equal((2, 0.75), (w!.Frames, w.Classes[0].Mean));
+    }
+
+    [Fact]
+    public void After_an_outage_the_next_window_covers_only_the_time_since_recovery()
+    {
+        var a = Make();
+        a.CloseIfDue(T0, 0);
+        Assert.NotNull(a.CloseIfDue(T0.AddSeconds(5), 0));     // empty
+        Assert.Null(a.CloseIfDue(T0.AddSeconds(7), 0));
+        a.Add([1, 0], T0.AddSeconds(8), 10, 12, 0);             // the camera is back
+        var w = a.CloseIfDue(T0.AddSeconds(13), 0);
+        Assert.Equal((T0.AddSeconds(8), 1), (w!.Start, w.Frames));
+    }
+
+    [Fact]
+    public void Windows_counted_in_frames_do_not_close_on_time()
+    {
+        var a = new ClassAreaAccumulator("north", ["road"], WindowPolicy.Frames(10));
+        Assert.Null(a.CloseIfDue(T0, 0));
+        Assert.Null(a.CloseIfDue(T0.AddHours(1), 0));
+    }
+}

@@ -55,17 +55,17 @@ public sealed class ServiceWithMosquittoTests
         public IHost Host { get; }
 
         /// <summary>Writes the video and configuration and builds the host (not started); a null model means the bundled one.</summary>
-        public static ServiceUnderTest Create(string deviceId, int port, int windowFrames, string? model, string? spoolPath = null)
+        public static ServiceUnderTest Create(string deviceId, int port, int windowFrames, string? model, string? spoolPath = null, string? source = null, double? windowSeconds = null)
         {
             var dir = TestFiles.NewTempDirectory();
-            var video = WriteStreetVideo(dir);
+            var video = source is null ? WriteStreetVideo(dir) : null;
             var configPath = Path.Combine(dir, "edgeseg.json");
             var json = new JsonObject
             {
                 ["DeviceId"] = deviceId,
-                ["Cameras"] = new JsonArray(new JsonObject { ["Name"] = "cam1", ["Source"] = $"file://{video}?loop=true" }),
+                ["Cameras"] = new JsonArray(new JsonObject { ["Name"] = "cam1", ["Source"] = source ?? $"file://{video}?loop=true" }),
                 ["Mqtt"] = new JsonObject { ["Host"] = "127.0.0.1", ["Port"] = port, ["SpoolPath"] = spoolPath ?? Path.Combine(dir, "spool.db") },
-                ["Statistics"] = new JsonObject { ["WindowFrames"] = windowFrames },
+                ["Statistics"] = windowSeconds is { } seconds ? new JsonObject { ["WindowSeconds"] = seconds } : new JsonObject { ["WindowFrames"] = windowFrames },
             };
             if (model is not null)
             {
@@ -254,5 +254,28 @@ public sealed class ServiceWithMosquittoTests
         Assert.Equal(Enumerable.Range((int)lastSeqBefore + 1, old.Count).Select(i => (long)i), old);
         Assert.True(runs.FindLastIndex(r => r.Run == firstRun) < runs.FindIndex(r => r.Run != firstRun));
         Assert.Equal(1, runs.First(r => r.Run != firstRun).Seq);
+    }
+
+    [Fact]
+    public async Task A_camera_that_delivers_nothing_still_gets_a_window_every_period_with_zero_frames_and_its_state()
+    {
+        var port = TestFiles.FreePort();
+        using var broker = MosquittoBroker.StartOn(port);
+        await using var watcher = await MqttProbe.SubscribeAsync(port, "edgeseg/dead/cam1/stats");
+        var dead = $"rtsp://127.0.0.1:{TestFiles.FreePort()}/nothing";
+        using var service = ServiceUnderTest.Create("dead", port, windowFrames: 0, model: TestFiles.Fixture("colour_logits.onnx"), source: dead, windowSeconds: 1);
+        await service.Host.StartAsync();
+        var got = await watcher.WaitForAsync(m => m.Count >= 2, TimeSpan.FromSeconds(30));
+        await service.Host.StopAsync();
+
+        Assert.True(got, "no windows from a camera that delivers nothing");
+        foreach (var m in watcher.Messages)
+        {
+            PayloadSchemas.AssertValid("stats", m.Payload);
+            var e = JsonDocument.Parse(m.Payload).RootElement;
+            Assert.Equal(0, e.GetProperty("window").GetProperty("frames").GetInt32());
+            Assert.Equal(0, e.GetProperty("fps").GetDouble());
+            Assert.Contains(e.GetProperty("camera_state").GetString(), new[] { "connecting", "reconnecting" });
+        }
     }
 }
