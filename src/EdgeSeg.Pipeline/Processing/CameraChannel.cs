@@ -45,7 +45,8 @@ public sealed class CameraChannel : IDisposable
 
     public ClassAreaAccumulator Accumulator { get; }
 
-    public RefinementStage? Refinement { get; }
+    /// <summary>The refinement stage; replaced on the inference thread only (<see cref="SegmentationPipeline.Post"/>).</summary>
+    public RefinementStage? Refinement { get; internal set; }
 
     /// <summary>Frames published unrefined because refinement ran over its budget.</summary>
     public long RefinementSkips => Interlocked.Read(ref _skips);
@@ -55,6 +56,13 @@ public sealed class CameraChannel : IDisposable
 
     /// <summary>Frames segmented.</summary>
     public long Processed => Interlocked.Read(ref _processed);
+
+    private SegmentedFrameHandler? _snapshot;
+
+    /// <summary>Asks for the next segmented frame of this camera to be handed to <paramref name="handler"/> (on the inference thread).</summary>
+    public void RequestSnapshot(SegmentedFrameHandler handler) => Volatile.Write(ref _snapshot, handler);
+
+    internal SegmentedFrameHandler? TakeSnapshotRequest() => Interlocked.Exchange(ref _snapshot, null);
 
     internal void CountSkip() => Interlocked.Increment(ref _skips);
 

@@ -30,7 +30,7 @@ public sealed class CaptureWorker : IDisposable
     private readonly string _camera;
     private readonly Func<IFrameSource> _open;
     private readonly FrameSlot _slot;
-    private readonly double? _maxFps;
+    private double _maxFps;
     private readonly bool _paced;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
@@ -50,7 +50,7 @@ public sealed class CaptureWorker : IDisposable
         _camera = camera;
         _open = open;
         _slot = slot;
-        _maxFps = maxFps;
+        _maxFps = maxFps ?? double.NaN;
         _paced = paced;
         _logger = logger;
     }
@@ -81,6 +81,18 @@ public sealed class CaptureWorker : IDisposable
     }
 
     /// <summary>Stops reading and waits for the thread (a blocked read is bounded by the source's timeouts).</summary>
+    /// <summary>The frame-rate limit; changed live (a remote command), it applies from the next frame. Null: none.</summary>
+    public double? MaxFps
+    {
+        get
+        {
+            var v = Volatile.Read(ref _maxFps);
+            return double.IsNaN(v) ? null : v;
+        }
+
+        set => Volatile.Write(ref _maxFps, value ?? double.NaN);
+    }
+
     public void Stop(TimeSpan wait)
     {
         RequestStop();
@@ -156,8 +168,13 @@ public sealed class CaptureWorker : IDisposable
     /// <summary>Streams until cancelled (true) or the source ends (false).</summary>
     private bool Stream(IFrameSource source, CancellationToken token, ReconnectBackoff backoff)
     {
-        var rate = _paced ? Math.Min(_maxFps ?? double.MaxValue, source.NominalFps ?? 30) : _maxFps ?? 0;
-        var interval = rate > 0 && rate < double.MaxValue ? TimeSpan.FromSeconds(1 / rate) : TimeSpan.Zero;
+        TimeSpan Interval()
+        {
+            var limit = MaxFps;
+            var rate = _paced ? Math.Min(limit ?? double.MaxValue, source.NominalFps ?? 30) : limit ?? 0;
+            return rate > 0 && rate < double.MaxValue ? TimeSpan.FromSeconds(1 / rate) : TimeSpan.Zero;
+        }
+
         var clock = Stopwatch.StartNew();
         var due = TimeSpan.Zero;
         while (!token.IsCancellationRequested)
@@ -188,6 +205,7 @@ public sealed class CaptureWorker : IDisposable
             }
 
             backoff.Delivered();
+            var interval = Interval();
             if (interval > TimeSpan.Zero)
             {
                 var now = clock.Elapsed;

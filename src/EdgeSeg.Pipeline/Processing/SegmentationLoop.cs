@@ -45,6 +45,7 @@ public sealed class SegmentationLoop
     private readonly Action<WindowStats> _onWindow;
     private readonly ILogger _logger;
     private readonly LabelMap _labels = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Action> _commands = new();
     private readonly long[] _counts;
     private readonly double[] _shares;
 
@@ -85,6 +86,18 @@ public sealed class SegmentationLoop
         while (!token.IsCancellationRequested)
         {
             Interlocked.Exchange(ref _heartbeat, Environment.TickCount64);
+            while (_commands.TryDequeue(out var command))
+            {
+                try
+                {
+                    command();
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    _logger.LogError(e, "a live change failed");
+                }
+            }
+
             var any = false;
             for (var k = 0; k < _cameras.Count; k++)
             {
@@ -117,6 +130,13 @@ public sealed class SegmentationLoop
                 return;
             }
         }
+    }
+
+    /// <summary>Runs <paramref name="command"/> on the inference thread before the next frame (live changes touch what it reads).</summary>
+    public void Post(Action command)
+    {
+        _commands.Enqueue(command);
+        _signal.Set();
     }
 
     /// <summary>Closes the windows whose time is up although their camera delivered nothing more.</summary>
@@ -162,6 +182,11 @@ public sealed class SegmentationLoop
                 camera.Slot.Dropped,
                 camera.RefinementSkips);
             FrameObserver?.Invoke(new SegmentedFrame(camera, frame, _labels, _shares));
+            if (camera.TakeSnapshotRequest() is { } snapshot)
+            {
+                snapshot(new SegmentedFrame(camera, frame, _labels, _shares));
+            }
+
             if (window is not null)
             {
                 _onWindow(WithState(window, camera));

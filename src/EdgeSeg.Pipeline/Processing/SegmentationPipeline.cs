@@ -62,6 +62,16 @@ public sealed class SegmentationPipeline : IDisposable
 
     public IReadOnlyList<CameraChannel> Cameras => _cameras;
 
+    /// <summary>Runs <paramref name="command"/> on the inference thread before its next frame: the one safe place to change what it reads.</summary>
+    public void Post(Action command) => _loop.Post(command);
+
+    /// <summary>Replaces a camera's refinement stage (null: none) on the inference thread. The caller owns the refiners, old and new.</summary>
+    public void SetRefinement(CameraChannel camera, RefinementStage? stage)
+    {
+        ArgumentNullException.ThrowIfNull(camera);
+        Post(() => camera.Refinement = stage);
+    }
+
     /// <summary>When the inference loop last went round (<see cref="Environment.TickCount64"/> ms).</summary>
     public long Heartbeat => _loop.Heartbeat;
 

@@ -18,7 +18,7 @@ public sealed class ClassAreaAccumulator
 
     private readonly string _camera;
     private readonly IReadOnlyList<string> _classNames;
-    private readonly WindowPolicy _policy;
+    private WindowPolicy _policy;
     private readonly double[] _sum;
     private readonly double[] _min;
     private readonly double[] _max;
@@ -59,6 +59,21 @@ public sealed class ClassAreaAccumulator
         _max = new double[classNames.Count];
         _last = new double[classNames.Count];
         Reset(DateTimeOffset.MinValue, 0, 0);
+    }
+
+    /// <summary>When windows close; a change applies to the window already open.</summary>
+    public WindowPolicy Policy
+    {
+        get => _policy;
+        set
+        {
+            if (value.Duration is null == value.FrameCount is null || value.Duration <= TimeSpan.Zero || value.FrameCount <= 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), "a window is closed by a positive duration or a positive frame count, exactly one");
+            }
+
+            _policy = value;
+        }
     }
 
     /// <summary>Frames in the current, still open window.</summary>

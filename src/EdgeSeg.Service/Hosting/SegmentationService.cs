@@ -77,6 +77,8 @@ internal sealed class SegmentationService : BackgroundService
         // as soon as the broker refuses a topic.
         void OnConnected() => PublishHealth(pipeline);
         _publisher.HealthChanged += OnConnected;
+        using var remote = new RemoteControl(pipeline, _publisher, _config.Options, _segmenter.Model.Labels, _loggers.CreateLogger<RemoteControl>());
+        _publisher.CommandHandler = remote.HandleAsync;
         try
         {
             await pipeline.RunAsync(stoppingToken).ConfigureAwait(false);
@@ -84,6 +86,7 @@ internal sealed class SegmentationService : BackgroundService
         finally
         {
             _publisher.HealthChanged -= OnConnected;
+            _publisher.CommandHandler = null;
             _heartbeat.Detach();
             PublishHealth(pipeline);
             await healthStop.CancelAsync().ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using EdgeSeg.Pipeline.Statistics;
 using EdgeSeg.Service.Configuration;
@@ -28,7 +29,9 @@ public sealed class MqttStatsPublisher : BackgroundService
     private readonly ILogger<MqttStatsPublisher> _logger;
     private readonly MessageSpool _spool;
     private readonly IMqttClient _client;
+    private const int MaxCommandsInFlight = 16;
     private readonly SemaphoreSlim _healthGate = new(1, 1);
+    private readonly SemaphoreSlim _commandGate = new(MaxCommandsInFlight, MaxCommandsInFlight);
     private readonly HashSet<string> _refusedTopics = [];
     private volatile MqttApplicationMessage? _health;
     private long _published;
@@ -43,12 +46,61 @@ public sealed class MqttStatsPublisher : BackgroundService
         Topics = new MqttTopics(_options.TopicPrefix, _deviceId);
         _spool = new MessageSpool(_options.SpoolPath, _options.SpoolCapacity, TimeSpan.FromHours(_options.SpoolMaxAgeHours), logger);
         _client = new MqttClientFactory().CreateMqttClient();
+        _client.ApplicationMessageReceivedAsync += e =>
+        {
+            // Never awaited here: a slow or failing command must not hold up the client's receive loop.
+            if (CommandHandler is { } handler && _commandGate.Wait(0))
+            {
+                var topic = e.ApplicationMessage.Topic;
+                var payload = e.ApplicationMessage.Payload.ToArray();
+                _ = Task.Run(async () =>
+                {
+                    try
+                    {
+                        await handler(topic, payload).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        _commandGate.Release();
+                    }
+                });
+            }
+            else if (CommandHandler is not null)
+            {
+                _logger.LogWarning("MQTT: command on {Topic} ignored: {Count} commands are already being handled", e.ApplicationMessage.Topic, MaxCommandsInFlight);
+            }
+
+            return Task.CompletedTask;
+        };
     }
 
     public MqttTopics Topics { get; }
 
     /// <summary>Raised on the publishing thread when what health reports about MQTT changes: a connection is made, or the broker refuses a topic for the first time.</summary>
     public event Action? HealthChanged;
+
+    /// <summary>Receives command messages (topic, payload); set once the pipeline runs.</summary>
+    public Func<string, ReadOnlyMemory<byte>, Task>? CommandHandler { get; set; }
+
+    /// <summary>Publishes at once when connected (state echoes, errors, snapshots); dropped when not — they answer a command that arrived over this very connection.</summary>
+    public async Task PublishNowAsync(string topic, byte[] payload, bool retain)
+    {
+        if (!_client.IsConnected)
+        {
+            return;
+        }
+
+        try
+        {
+            var builder = new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload)
+                .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).WithRetainFlag(retain);
+            await _client.PublishAsync(builder.Build()).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is MqttCommunicationException or InvalidOperationException or OperationCanceledException)
+        {
+            _logger.LogWarning("MQTT: could not publish {Topic}: {Error}", topic, e.Message);
+        }
+    }
 
     /// <summary>This start's run id, in every stats payload beside its seq.</summary>
     public string RunId { get; } = StatsPayload.NewRunId();
@@ -146,6 +198,7 @@ public sealed class MqttStatsPublisher : BackgroundService
         _client.Dispose();
         _spool.Dispose();
         _healthGate.Dispose();
+        _commandGate.Dispose();
         base.Dispose();
     }
 
@@ -235,6 +288,13 @@ public sealed class MqttStatsPublisher : BackgroundService
         {
             await _client.ConnectAsync(builder.Build(), token).ConfigureAwait(false);
             await _client.PublishAsync(StatusMessage(Online), token).ConfigureAwait(false);
+            var subscribe = new MqttClientSubscribeOptionsBuilder();
+            foreach (var filter in Topics.CommandFilters)
+            {
+                subscribe.WithTopicFilter(filter, MqttQualityOfServiceLevel.AtLeastOnce);
+            }
+
+            await _client.SubscribeAsync(subscribe.Build(), token).ConfigureAwait(false);
             _logger.LogInformation("MQTT: connected to {Host}:{Port}, publishing under {Root}", _options.Host, _options.Port, Topics.Root);
             return true;
         }

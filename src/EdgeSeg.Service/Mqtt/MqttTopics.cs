@@ -17,4 +17,33 @@ public sealed class MqttTopics
     public string Health => $"{Root}/health";
 
     public string Stats(string camera) => $"{Root}/{camera}/stats";
+
+    /// <summary>JPEG overlay with legend, published once per snapshot command.</summary>
+    public string Snapshot(string camera) => $"{Root}/{camera}/snapshot";
+
+    /// <summary>Refused commands, with the reason (not retained).</summary>
+    public string Error => $"{Root}/error";
+
+    /// <summary>Where an accepted command's value is echoed, retained.</summary>
+    public string State(string? camera, string key) => camera is null ? $"{Root}/state/{key}" : $"{Root}/{camera}/state/{key}";
+
+    /// <summary>The filters the service subscribes to for commands.</summary>
+    public IReadOnlyList<string> CommandFilters => [$"{Root}/set/+", $"{Root}/+/set/+"];
+
+    /// <summary>(camera or null, key) of a command topic; key null when the topic is not one.</summary>
+    public (string? Camera, string? Key) ParseCommand(string topic)
+    {
+        if (!topic.StartsWith(Root + "/", StringComparison.Ordinal))
+        {
+            return (null, null);
+        }
+
+        var parts = topic[(Root.Length + 1)..].Split('/');
+        return parts switch
+        {
+            ["set", var key] when key.Length > 0 => (null, key),
+            [var camera, "set", var key] when key.Length > 0 && camera.Length > 0 => (camera, key),
+            _ => (null, null),
+        };
+    }
 }

@@ -4,7 +4,11 @@ using MQTTnet;
 namespace EdgeSeg.Service.Tests.Infrastructure;
 
 /// <summary>A received MQTT message as a subscriber saw it.</summary>
-internal sealed record ReceivedMessage(string Topic, string Payload, bool Retained);
+internal sealed record ReceivedMessage(string Topic, string Payload, bool Retained)
+{
+    /// <summary>The payload's bytes (for binary payloads such as snapshots).</summary>
+    public byte[] Bytes { get; init; } = [];
+}
 
 /// <summary>An MQTT client of the test's own that subscribes to a filter and records what arrives.</summary>
 internal sealed class MqttProbe : IAsyncDisposable
@@ -22,7 +26,7 @@ internal sealed class MqttProbe : IAsyncDisposable
         client.ApplicationMessageReceivedAsync += e =>
         {
             var m = e.ApplicationMessage;
-            probe.Messages.Enqueue(new ReceivedMessage(m.Topic, m.ConvertPayloadToString(), m.Retain));
+            probe.Messages.Enqueue(new ReceivedMessage(m.Topic, m.ConvertPayloadToString(), m.Retain) { Bytes = System.Buffers.BuffersExtensions.ToArray(m.Payload) });
             return Task.CompletedTask;
         };
         await client.ConnectAsync(new MqttClientOptionsBuilder()

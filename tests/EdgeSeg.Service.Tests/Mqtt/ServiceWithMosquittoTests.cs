@@ -36,7 +36,7 @@ public sealed class ServiceWithMosquittoTests
     }
 
     /// <summary>The hosted service built from a configuration file, on a looping street video.</summary>
-    private sealed class ServiceUnderTest : IDisposable
+    internal sealed class ServiceUnderTest : IDisposable
     {
         private ServiceUnderTest(LoadedConfiguration config, OnnxSegmenter segmenter, CameraRefinements refinements, IHost host)
         {
