@@ -7,7 +7,7 @@ set -euo pipefail
 what=${1:-run}
 packages=(libgtk-3-0)
 if [[ $what == test ]]; then
-  packages+=(mosquitto mosquitto-clients ffmpeg systemd openssl)
+  packages+=(mosquitto mosquitto-clients ffmpeg systemd openssl python3-paho-mqtt)
   # tests/fixtures/rtsp_server.py: GstRtspServer from Python; videotestsrc and videoconvert (base),
   # rtph264pay and rtpbin (good), x264enc (ugly).
   packages+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good

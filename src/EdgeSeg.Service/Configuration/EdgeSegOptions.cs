@@ -18,6 +18,21 @@ public sealed class EdgeSegOptions
     public MqttOptions Mqtt { get; set; } = new();
 
     public StatisticsOptions Statistics { get; set; } = new();
+
+    /// <summary>Home Assistant MQTT discovery (off by default).</summary>
+    public HomeAssistantOptions HomeAssistant { get; set; } = new();
+}
+
+/// <summary>Home Assistant MQTT discovery: one device for the box, a sensor per camera and class.</summary>
+public sealed class HomeAssistantOptions
+{
+    public bool Enabled { get; set; }
+
+    /// <summary>Home Assistant's discovery prefix.</summary>
+    public string DiscoveryPrefix { get; set; } = "homeassistant";
+
+    /// <summary>Classes that get a sensor per camera; empty: every class of the model.</summary>
+    public List<string> Classes { get; set; } = [];
 }
 
 /// <summary>The segmentation model and how it is run.</summary>

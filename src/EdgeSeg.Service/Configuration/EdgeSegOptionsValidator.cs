@@ -31,6 +31,18 @@ public static class EdgeSegOptionsValidator
             errors.Add($"Model.DeviceId: must be 0 or more, got {o.Model.DeviceId}");
         }
 
+        if (o.HomeAssistant.Enabled)
+        {
+            TopicLevel("HomeAssistant.DiscoveryPrefix", o.HomeAssistant.DiscoveryPrefix, errors);
+            for (var i = 0; i < o.HomeAssistant.Classes.Count; i++)
+            {
+                if (string.IsNullOrWhiteSpace(o.HomeAssistant.Classes[i]))
+                {
+                    errors.Add($"HomeAssistant.Classes[{i}]: must not be empty");
+                }
+            }
+        }
+
         if (o.Model.TensorRT.WorkspaceMiB is < 16 or > 65536)
         {
             errors.Add($"Model.TensorRT.WorkspaceMiB: must be 16..65536, got {o.Model.TensorRT.WorkspaceMiB}");

@@ -79,6 +79,20 @@ internal sealed class SegmentationService : BackgroundService
         _publisher.HealthChanged += OnConnected;
         using var remote = new RemoteControl(pipeline, _publisher, _config.Options, _segmenter.Model.Labels, _loggers.CreateLogger<RemoteControl>());
         _publisher.CommandHandler = remote.HandleAsync;
+        if (_config.Options.HomeAssistant.Enabled)
+        {
+            var unknown = _config.Options.HomeAssistant.Classes.Where(c => !_segmenter.Model.Labels.ClassNames.Contains(c)).ToList();
+            if (unknown.Count > 0)
+            {
+                _logger.LogWarning(
+                    "HomeAssistant.Classes: {Unknown} not classes of {Model} (it has {Classes}); no sensors for them",
+                    string.Join(", ", unknown), _segmenter.Model.Name, string.Join(", ", _segmenter.Model.Labels.ClassNames));
+            }
+
+            _publisher.SetDiscovery(new HomeAssistantDiscovery(
+                _config.Options.HomeAssistant, _publisher.Topics, _config.Options.DeviceId, _segmenter.Model.Name,
+                [.. pipeline.Cameras.Select(c => c.Name)], _segmenter.Model.Labels.ClassNames));
+        }
         try
         {
             await pipeline.RunAsync(stoppingToken).ConfigureAwait(false);

@@ -48,6 +48,19 @@ public sealed class MqttStatsPublisher : BackgroundService
         _client = new MqttClientFactory().CreateMqttClient();
         _client.ApplicationMessageReceivedAsync += e =>
         {
+            if (_discovery is { } d && e.ApplicationMessage.Topic.StartsWith(d.OwnFilter[..d.OwnFilter.IndexOf('+', StringComparison.Ordinal)], StringComparison.Ordinal))
+            {
+                if (e.ApplicationMessage.Payload.Length > 0)
+                {
+                    lock (_retainedDiscovery)
+                    {
+                        _retainedDiscovery.Add(e.ApplicationMessage.Topic);
+                    }
+                }
+
+                return Task.CompletedTask;
+            }
+
             // Never awaited here: a slow or failing command must not hold up the client's receive loop.
             if (CommandHandler is { } handler && _commandGate.Wait(0))
             {
@@ -78,6 +91,66 @@ public sealed class MqttStatsPublisher : BackgroundService
 
     /// <summary>Raised on the publishing thread when what health reports about MQTT changes: a connection is made, or the broker refuses a topic for the first time.</summary>
     public event Action? HealthChanged;
+
+    private readonly HashSet<string> _retainedDiscovery = new(StringComparer.Ordinal);
+    private volatile HomeAssistantDiscovery? _discovery;
+
+    /// <summary>Sets the Home Assistant discovery to publish on every connection (now too, if connected).</summary>
+    public void SetDiscovery(HomeAssistantDiscovery discovery)
+    {
+        _discovery = discovery;
+        if (_client.IsConnected)
+        {
+            _ = RunDiscoveryAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// Publishes the discovery configs (retained) and removes those this box published before that it no
+    /// longer has: the broker's retained configs under the box's node id are read for a moment first.
+    /// </summary>
+    private async Task RunDiscoveryAsync(CancellationToken token)
+    {
+        if (_discovery is not { } discovery || !_client.IsConnected)
+        {
+            return;
+        }
+
+        try
+        {
+            lock (_retainedDiscovery)
+            {
+                _retainedDiscovery.Clear();
+            }
+
+            await _client.SubscribeAsync(discovery.OwnFilter, MqttQualityOfServiceLevel.AtLeastOnce, token).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromSeconds(1.5), token).ConfigureAwait(false);
+            await _client.UnsubscribeAsync(discovery.OwnFilter, token).ConfigureAwait(false);
+            string[] seen;
+            lock (_retainedDiscovery)
+            {
+                seen = [.. _retainedDiscovery];
+            }
+
+            var configs = discovery.Configs().ToList();
+            foreach (var (topic, payload) in configs)
+            {
+                await PublishNowAsync(topic, payload, retain: true).ConfigureAwait(false);
+            }
+
+            var stale = discovery.Stale(seen).ToList();
+            foreach (var topic in stale)
+            {
+                await PublishNowAsync(topic, [], retain: true).ConfigureAwait(false);
+            }
+
+            _logger.LogInformation("Home Assistant discovery: {Count} sensors published, {Stale} stale ones removed", configs.Count, stale.Count);
+        }
+        catch (Exception e) when (e is MqttCommunicationException or InvalidOperationException or OperationCanceledException)
+        {
+            _logger.LogWarning("Home Assistant discovery not published: {Error}", e.Message);
+        }
+    }
 
     /// <summary>Receives command messages (topic, payload); set once the pipeline runs.</summary>
     public Func<string, ReadOnlyMemory<byte>, Task>? CommandHandler { get; set; }
@@ -295,6 +368,7 @@ public sealed class MqttStatsPublisher : BackgroundService
             }
 
             await _client.SubscribeAsync(subscribe.Build(), token).ConfigureAwait(false);
+            _ = RunDiscoveryAsync(token);
             _logger.LogInformation("MQTT: connected to {Host}:{Port}, publishing under {Root}", _options.Host, _options.Port, Topics.Root);
             return true;
         }
