@@ -26,17 +26,25 @@ internal sealed class MosquittoBroker : IDisposable
     public static MosquittoBroker StartOn(int port) => StartOn(port, "allow_anonymous true");
 
     /// <summary>A broker whose listener takes the given settings (TLS files, password file, ACL, …).</summary>
-    public static MosquittoBroker StartOn(int port, string settings)
+    public static MosquittoBroker StartOn(int port, string settings) => StartOn(port, settings, persistenceDirectory: null);
+
+    /// <summary>
+    /// With <paramref name="persistenceDirectory"/>, the broker keeps sessions and queued messages there:
+    /// stopped with <see cref="StopGracefully"/> and started again on the same folder, persistent-session
+    /// subscribers get what was published while they were away.
+    /// </summary>
+    public static MosquittoBroker StartOn(int port, string settings, string? persistenceDirectory)
     {
         var exe = new[] { "/usr/sbin/mosquitto", "/usr/bin/mosquitto" }.FirstOrDefault(File.Exists)
                   ?? throw new InvalidOperationException("mosquitto is not installed (apt-get install mosquitto)");
         var dir = TestFiles.NewTempDirectory();
         var conf = Path.Combine(dir, "mosquitto.conf");
+        var persistence = persistenceDirectory is null ? "persistence false" : $"persistence true\npersistence_location {persistenceDirectory.TrimEnd('/')}/";
         File.WriteAllText(conf, $"""
             per_listener_settings false
             listener {port} 127.0.0.1
             {settings}
-            persistence false
+            {persistence}
             log_dest stdout
             """);
         var process = Process.Start(new ProcessStartInfo(exe, ["-c", conf])
@@ -75,6 +83,25 @@ internal sealed class MosquittoBroker : IDisposable
 
         broker.Dispose();
         throw new TimeoutException($"mosquitto did not listen on {port} within 10 s");
+    }
+
+    /// <summary>SIGTERM, as systemd stops it: the broker saves its persistence file and exits.</summary>
+    public void StopGracefully()
+    {
+        if (_process.HasExited)
+        {
+            return;
+        }
+
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            kill.WaitForExit();
+        }
+
+        if (!_process.WaitForExit(10_000))
+        {
+            _process.Kill();
+        }
     }
 
     public void Dispose()
