@@ -39,10 +39,29 @@ public sealed class MessageSpoolTests
         Assert.Equal("t/stats", second.Topic);
     }
 
-    [Fact]
-    public void Beyond_its_capacity_the_oldest_are_dropped_and_counted()
+    private sealed class CountingLogger : Microsoft.Extensions.Logging.ILogger
     {
-        using var spool = new MessageSpool(_path, 5, TimeSpan.FromDays(1), NullLogger.Instance);
+        public List<string> Warnings { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (logLevel == Microsoft.Extensions.Logging.LogLevel.Warning)
+            {
+                Warnings.Add(formatter(state, exception));
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Beyond_its_capacity_the_oldest_are_dropped_counted_and_logged_once_per_episode()
+    {
+        var log = new CountingLogger();
+        using var spool = new MessageSpool(_path, 5, TimeSpan.FromDays(1), log);
         for (var i = 0; i < 12; i++)
         {
             spool.Enqueue("t", Bytes(i));
@@ -50,6 +69,23 @@ public sealed class MessageSpoolTests
 
         Assert.Equal(5, spool.Depth);
         Assert.Equal(7, spool.Dropped);
+        Assert.Equal(Bytes(7), (await spool.PeekAsync(CancellationToken.None)).Payload);   // the oldest went first
+        Assert.Single(log.Warnings);
+
+        // The spool drains: the episode is over; the next overflow is logged again.
+        while (spool.Depth > 0)
+        {
+            spool.Acknowledge((await spool.PeekAsync(CancellationToken.None)).Id);
+        }
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => spool.PeekAsync(cts.Token));
+        for (var i = 0; i < 6; i++)
+        {
+            spool.Enqueue("t", Bytes(i));
+        }
+
+        Assert.Equal(2, log.Warnings.Count);
     }
 
     [Fact]

@@ -61,6 +61,11 @@ public sealed class RemoteControlTests
 
         Assert.True(await all.WaitForAsync(m => m.Count(x => x.Topic == "edgeseg/rc/error") >= bad.Length, TimeSpan.FromSeconds(30)),
             $"errors: {string.Join(" | ", all.Messages.Where(x => x.Topic == "edgeseg/rc/error").Select(x => x.Payload))}");
+        foreach (var m in all.Messages.Where(x => x.Topic == "edgeseg/rc/error"))
+        {
+            PayloadSchemas.AssertValid("error", m.Payload);
+        }
+
         var errors = all.Messages.Where(x => x.Topic == "edgeseg/rc/error").Select(x => JsonDocument.Parse(x.Payload).RootElement).ToList();
         foreach (var (topic, _, reason) in bad)
         {
@@ -89,6 +94,11 @@ public sealed class RemoteControlTests
         var twoSecond = await all.WaitForAsync(m => m.Where(x => x.Topic == "edgeseg/rc/cam1/stats").Select(x => JsonDocument.Parse(x.Payload).RootElement)
             .Any(e => (DateTimeOffset.Parse(e.GetProperty("window").GetProperty("end").GetString()!, System.Globalization.CultureInfo.InvariantCulture)
                       - DateTimeOffset.Parse(e.GetProperty("window").GetProperty("start").GetString()!, System.Globalization.CultureInfo.InvariantCulture)).TotalSeconds > 1.5), TimeSpan.FromSeconds(30));
+        foreach (var m in all.Messages.Where(x => x.Topic.Contains("/state/", StringComparison.Ordinal)))
+        {
+            PayloadSchemas.AssertValid("state", m.Payload);
+        }
+
         var snapshot = all.Messages.First(x => x.Topic == "edgeseg/rc/cam1/snapshot").Bytes;
         using (var image = OpenCvSharp.Cv2.ImDecode(snapshot, OpenCvSharp.ImreadModes.Color))
         {

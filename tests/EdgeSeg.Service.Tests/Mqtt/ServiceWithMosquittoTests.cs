@@ -216,8 +216,8 @@ public sealed class ServiceWithMosquittoTests
                 lastSeqBefore = before.Messages.Max(m => JsonDocument.Parse(m.Payload).RootElement.GetProperty("seq").GetInt64());
             }
 
-            // The broker is gone; windows go on into the spool; then the service is stopped (SIGTERM's path).
-            await Task.Delay(TimeSpan.FromSeconds(3));
+            // The broker is gone; windows go on into the spool; 15 s on, the service is stopped (SIGTERM's path).
+            await Task.Delay(TimeSpan.FromSeconds(15));
             await first.Host.StopAsync();
         }
 
