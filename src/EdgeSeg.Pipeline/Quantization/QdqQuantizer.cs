@@ -17,8 +17,6 @@ public sealed record QuantizationOptions
     /// <summary>An activation whose estimated int8 signal-to-noise ratio falls below this stays float.</summary>
     public double MinSignalToNoiseDb { get; init; } = 15;
 
-    /// <summary>An activation of which int8 would round more than this share of the non-zero values to 0 stays float.</summary>
-    public double MaxFlushedToZero { get; init; } = 0.5;
 }
 
 /// <summary>Which tensors a QDQ model quantizes, decided from the float graph alone (before calibration).</summary>
@@ -267,7 +265,7 @@ public static class QdqQuantizer
             thresholds[tensor] = threshold;
             var snr = histogram.SignalToNoiseDb(threshold);
             var flushed = histogram.FlushedToZero(threshold);
-            if (snr < options.MinSignalToNoiseDb || flushed > options.MaxFlushedToZero)
+            if (snr < options.MinSignalToNoiseDb)
             {
                 floatTensors.Add(tensor);
                 kept.Add(new KeptFloat(tensor, "tensor", string.Create(
