@@ -57,6 +57,42 @@ public sealed class CaptureWorker : IDisposable
 
     public CaptureState State => _state;
 
+    /// <summary>When the state last changed.</summary>
+    public DateTimeOffset StateSince { get; private set; } = DateTimeOffset.UtcNow;
+
+    /// <summary>
+    /// Raised on the capture thread (or the stopping one) each time <see cref="State"/> changes and at every
+    /// failure (a new <see cref="LastError"/>, one more reconnect); handlers must not block.
+    /// </summary>
+    public event Action<CaptureWorker>? StateChanged;
+
+    /// <summary>The camera's name.</summary>
+    public string Camera => _camera;
+
+    private void SetState(CaptureState state)
+    {
+        if (_state == state)
+        {
+            return;
+        }
+
+        _state = state;
+        StateSince = DateTimeOffset.UtcNow;
+        RaiseStateChanged();
+    }
+
+    private void RaiseStateChanged()
+    {
+        try
+        {
+            StateChanged?.Invoke(this);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _logger.LogError(e, "camera {Camera}: a state observer failed", _camera);
+        }
+    }
+
     /// <summary>How many times the source was reopened after failing.</summary>
     public long Reconnects => Interlocked.Read(ref _reconnects);
 
@@ -108,7 +144,7 @@ public sealed class CaptureWorker : IDisposable
         var ended = _thread?.Join(wait) ?? true;
         if (_state != CaptureState.Finished)
         {
-            _state = CaptureState.Stopped;
+            SetState(CaptureState.Stopped);
         }
 
         return ended;
@@ -128,6 +164,12 @@ public sealed class CaptureWorker : IDisposable
         while (!token.IsCancellationRequested)
         {
             IFrameSource source;
+            if (_state == CaptureState.Starting)
+            {
+                // The first open; later ones happen while "reconnecting", which is what an operator needs to see.
+                SetState(CaptureState.Connecting);
+            }
+
             try
             {
                 source = _open();
@@ -141,12 +183,11 @@ public sealed class CaptureWorker : IDisposable
             using (source)
             {
                 _logger.LogInformation("camera {Camera}: opened {Source}", _camera, source.Description);
-                _state = CaptureState.Connecting;
                 try
                 {
                     if (!Stream(source, token, backoff))
                     {
-                        _state = CaptureState.Finished;
+                        SetState(CaptureState.Finished);
                         _logger.LogInformation("camera {Camera}: end of stream", _camera);
                         Finished?.Invoke();
                         return;
@@ -200,7 +241,7 @@ public sealed class CaptureWorker : IDisposable
             Interlocked.Increment(ref _captured);
             if (_state != CaptureState.Streaming)
             {
-                _state = CaptureState.Streaming;
+                SetState(CaptureState.Streaming);
                 _logger.LogInformation("camera {Camera}: streaming ({Width}x{Height})", _camera, frame.Width, frame.Height);
             }
 
@@ -241,8 +282,16 @@ public sealed class CaptureWorker : IDisposable
     private void Fail(string message, ReconnectBackoff backoff, CancellationToken token)
     {
         LastError = message;
-        _state = CaptureState.Reconnecting;
         Interlocked.Increment(ref _reconnects);
+        if (_state == CaptureState.Reconnecting)
+        {
+            RaiseStateChanged();
+        }
+        else
+        {
+            SetState(CaptureState.Reconnecting);
+        }
+
         var delay = backoff.Failed();
         _logger.LogWarning("camera {Camera}: {Error}; retrying in {Seconds:0.0} s (down {Outage:0} s)", _camera, message, delay.TotalSeconds, backoff.Outage.TotalSeconds);
         token.WaitHandle.WaitOne(delay);

@@ -79,7 +79,11 @@ public static class EdgeSegOptionsValidator
                 continue;
             }
 
-            if (TopicLevel($"{path}.Name", camera.Name, errors) && !names.TryAdd(camera.Name, i))
+            if (camera.Name is "set" or "state" or "error" or "status" or "health")
+            {
+                errors.Add($"{path}.Name: '{camera.Name}' is a topic level the service uses itself (set, state, error, status, health); choose another name");
+            }
+            else if (TopicLevel($"{path}.Name", camera.Name, errors) && !names.TryAdd(camera.Name, i))
             {
                 errors.Add($"{path}.Name: '{camera.Name}' is already the name of Cameras[{names[camera.Name]}]; names must be unique");
             }

@@ -75,8 +75,28 @@ internal sealed class SegmentationService : BackgroundService
 
         // Health made while the broker was away says so: a fresh one goes out as soon as it is back, and
         // as soon as the broker refuses a topic.
-        void OnConnected() => PublishHealth(pipeline);
+        void OnCameraState(CaptureWorker worker) => _ = _publisher.PublishNowAsync(_publisher.Topics.CameraStatus(worker.Camera), CameraStatus(worker), retain: true);
+        void OnConnected()
+        {
+            PublishHealth(pipeline);
+            foreach (var camera in pipeline.Cameras)
+            {
+                OnCameraState(camera.Worker);
+            }
+        }
+
+        foreach (var camera in pipeline.Cameras)
+        {
+            camera.Worker.StateChanged += OnCameraState;
+        }
+
         _publisher.HealthChanged += OnConnected;
+        if (_publisher.IsConnected)
+        {
+            // Connected before this service subscribed: what the connection would have sent, send now.
+            OnConnected();
+        }
+
         using var remote = new RemoteControl(pipeline, _publisher, _config.Options, _segmenter.Model.Labels, _loggers.CreateLogger<RemoteControl>());
         _publisher.CommandHandler = remote.HandleAsync;
         if (_config.Options.HomeAssistant.Enabled)
@@ -100,6 +120,11 @@ internal sealed class SegmentationService : BackgroundService
         finally
         {
             _publisher.HealthChanged -= OnConnected;
+            foreach (var camera in pipeline.Cameras)
+            {
+                camera.Worker.StateChanged -= OnCameraState;
+            }
+
             _publisher.CommandHandler = null;
             _heartbeat.Detach();
             PublishHealth(pipeline);
@@ -129,6 +154,26 @@ internal sealed class SegmentationService : BackgroundService
         {
             // Stopping.
         }
+    }
+
+    private static byte[] CameraStatus(CaptureWorker worker)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("state", worker.State.ToString().ToLowerInvariant());
+            w.WriteString("since", StatsPayload.Iso(worker.StateSince));
+            if (worker.LastError is { } error)
+            {
+                w.WriteString("last_error", error);
+            }
+
+            w.WriteNumber("reconnects", worker.Reconnects);
+            w.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
     }
 
     private void PublishHealth(SegmentationPipeline pipeline)

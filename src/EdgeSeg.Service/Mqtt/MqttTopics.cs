@@ -18,6 +18,9 @@ public sealed class MqttTopics
 
     public string Stats(string camera) => $"{Root}/{camera}/stats";
 
+    /// <summary>Retained JSON: the camera's state (streaming, connecting, …), since when, and its last error.</summary>
+    public string CameraStatus(string camera) => $"{Root}/{camera}/status";
+
     /// <summary>JPEG overlay with legend, published once per snapshot command.</summary>
     public string Snapshot(string camera) => $"{Root}/{camera}/snapshot";
 

@@ -262,6 +262,7 @@ public sealed class ServiceWithMosquittoTests
         var port = TestFiles.FreePort();
         using var broker = MosquittoBroker.StartOn(port);
         await using var watcher = await MqttProbe.SubscribeAsync(port, "edgeseg/dead/cam1/stats");
+        await using var status = await MqttProbe.SubscribeAsync(port, "edgeseg/dead/cam1/status");
         var dead = $"rtsp://127.0.0.1:{TestFiles.FreePort()}/nothing";
         using var service = ServiceUnderTest.Create("dead", port, windowFrames: 0, model: TestFiles.Fixture("colour_logits.onnx"), source: dead, windowSeconds: 1);
         await service.Host.StartAsync();
@@ -269,6 +270,16 @@ public sealed class ServiceWithMosquittoTests
         await service.Host.StopAsync();
 
         Assert.True(got, "no windows from a camera that delivers nothing");
+        var states = status.Messages.Select(m => JsonDocument.Parse(m.Payload).RootElement).ToList();
+        // The retained status follows every change that happens while connected (earlier ones are
+        // superseded by the state sent at connection): here each failed attempt, with its error.
+        Assert.Contains(states, s => s.GetProperty("state").GetString() == "reconnecting" && s.TryGetProperty("last_error", out _));
+        Assert.True(states.Select(s => s.GetProperty("reconnects").GetInt32()).Distinct().Count() >= 2, "the status did not follow the failures");
+        foreach (var m in status.Messages)
+        {
+            PayloadSchemas.AssertValid("camera-status", m.Payload);
+        }
+
         foreach (var m in watcher.Messages)
         {
             PayloadSchemas.AssertValid("stats", m.Payload);
