@@ -10,6 +10,7 @@ root.Subcommands.Add(ModelCommand.Create());
 root.Subcommands.Add(SnapshotCommand.Create());
 root.Subcommands.Add(QuantizeCommand.Create());
 root.Subcommands.Add(EngineCommand.Create());
+root.Subcommands.Add(ProbeCommand.Create());
 var dataset = DatasetCommand.Create();
 dataset.Subcommands.Add(DatasetVideoCommand.Create());
 root.Subcommands.Add(dataset);

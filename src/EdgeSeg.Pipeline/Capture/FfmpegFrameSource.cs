@@ -74,6 +74,8 @@ public sealed class FfmpegFrameSource : IFrameSource
         Height = info.Height;
         NominalFps = info.Fps;
         IsLive = !info.IsFinite;
+        Codec = info.Codec;
+        ToolVersion = info.MajorVersion;
         _frameBytes = checked(info.Width * info.Height * 3);
         _stallTimeout = options.StallTimeout;
 
@@ -125,6 +127,12 @@ public sealed class FfmpegFrameSource : IFrameSource
 
     /// <summary>True for cameras and other streams without a duration; false for a served clip.</summary>
     public bool IsLive { get; }
+
+    /// <summary>The stream's codec as ffprobe names it (h264, hevc, mjpeg, …), when it said.</summary>
+    public string? Codec { get; }
+
+    /// <summary>ffprobe's major version.</summary>
+    public int ToolVersion { get; }
 
     /// <summary>Probes <paramref name="uri"/> and starts decoding it; throws <see cref="FrameSourceException"/> when it cannot.</summary>
     public static FfmpegFrameSource Open(SourceUri uri, FfmpegSourceOptions? options = null)
@@ -468,7 +476,7 @@ public sealed class FfmpegFrameSource : IFrameSource
             "-fpsprobesize", "0",
             "-show_program_version",
             "-select_streams", "v:0",
-            "-show_entries", "stream=width,height,avg_frame_rate,r_frame_rate:format=duration",
+            "-show_entries", "stream=codec_name,width,height,avg_frame_rate,r_frame_rate:format=duration",
             "-of", "json",
             uri.Original,
         ];
@@ -575,7 +583,8 @@ public sealed class FfmpegFrameSource : IFrameSource
                          && format.TryGetProperty("duration", out var duration)
                          && double.TryParse(duration.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
                          && seconds > 0;
-            return new StreamInfo(width, height, fps, finite, major);
+            var codec = stream.TryGetProperty("codec_name", out var c) ? c.GetString() : null;
+            return new StreamInfo(width, height, fps, finite, major, codec);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
         {
@@ -641,5 +650,5 @@ public sealed class FfmpegFrameSource : IFrameSource
             $"{name} was not found {where}; network cameras (rtsp, http) are decoded by ffmpeg: install the 'ffmpeg' package (apt-get install ffmpeg)");
     }
 
-    private sealed record StreamInfo(int Width, int Height, double? Fps, bool IsFinite, int MajorVersion);
+    private sealed record StreamInfo(int Width, int Height, double? Fps, bool IsFinite, int MajorVersion, string? Codec = null);
 }

@@ -25,6 +25,7 @@ public sealed class NetworkCameraTests
         {
             var ffmpeg = Assert.IsType<FfmpegFrameSource>(source);
             Assert.True(ffmpeg.IsLive);
+            Assert.Equal("h264", ffmpeg.Codec);
             Assert.Equal(15, source.NominalFps!.Value, 1);
             Assert.Single(ChildProcesses.Named("ffmpeg"));
 
