@@ -121,6 +121,26 @@ public sealed class ConfusionMatrix
         return n == 0 ? double.NaN : sum / n;
     }
 
+    /// <summary>
+    /// Mean IoU over every class that is in the truth or in the prediction (the Cityscapes convention):
+    /// a class only predicted counts with IoU 0, so false alarms of absent classes lower it.
+    /// </summary>
+    public double MeanIoUTruthOrPredicted()
+    {
+        double sum = 0;
+        var n = 0;
+        for (var c = 0; c < Classes; c++)
+        {
+            if (TruthCount(c) + PredictedCount(c) > 0)
+            {
+                sum += IoU(c);
+                n++;
+            }
+        }
+
+        return n == 0 ? double.NaN : sum / n;
+    }
+
     /// <summary>Share of labelled pixels predicted correctly.</summary>
     public double PixelAccuracy()
     {

@@ -243,6 +243,7 @@ internal static class EvaluationReport
         var worstB = b.Raw.Classes.MaxBy(c => c.MeanAbsShareError)!;
         text.AppendLine();
         text.AppendLine(string.Format(inv, "mIoU (classes present)   A {0:0.0000}  B {1:0.0000}  drop {2:+0.0000;-0.0000} ({3:+0.00;-0.00} points)", a.Raw.MeanIoU, b.Raw.MeanIoU, a.Raw.MeanIoU - b.Raw.MeanIoU, 100 * (a.Raw.MeanIoU - b.Raw.MeanIoU)));
+        text.AppendLine(string.Format(inv, "mIoU (truth or predicted) A {0:0.0000}  B {1:0.0000}", a.Raw.Matrix.MeanIoUTruthOrPredicted(), b.Raw.Matrix.MeanIoUTruthOrPredicted()));
         text.AppendLine(string.Format(inv, "pixel accuracy           A {0:0.0000}  B {1:0.0000}", a.Raw.PixelAccuracy, b.Raw.PixelAccuracy));
         text.AppendLine(string.Format(inv, "trimap-{0} accuracy        A {1:0.0000}  B {2:0.0000}", a.TrimapWidth, a.Raw.TrimapAccuracy, b.Raw.TrimapAccuracy));
         text.AppendLine(string.Format(inv, "worst share error        A {0:0.0000} ({1})  B {2:0.0000} ({3})  B − A {4:+0.0000;-0.0000}", worstA.MeanAbsShareError, worstA.Name, worstB.MeanAbsShareError, worstB.Name, worstB.MeanAbsShareError - worstA.MeanAbsShareError));
@@ -275,6 +276,7 @@ internal static class EvaluationReport
         var worst = r.Classes.MaxBy(c => c.MeanAbsShareError)!;
         text.AppendLine();
         text.AppendLine(string.Format(inv, "mIoU (classes present)   {0:0.000}", r.MeanIoU));
+        text.AppendLine(string.Format(inv, "mIoU (truth or predicted, Cityscapes convention) {0:0.000}", r.Matrix.MeanIoUTruthOrPredicted()));
         text.AppendLine(string.Format(inv, "pixel accuracy           {0:0.000}", r.PixelAccuracy));
         text.AppendLine(string.Format(inv, "trimap-{0} accuracy        {1:0.000}", result.TrimapWidth, r.TrimapAccuracy));
         text.AppendLine(string.Format(inv, "area-share error         mean {0:0.0000}, worst class {1:0.0000} ({2})", r.MeanAbsShareError, worst.MeanAbsShareError, worst.Name));

@@ -42,6 +42,9 @@ public sealed class EvaluationTests
         Assert.True(double.IsNaN(m.IoU(2)));
         Assert.Equal(0, m.IoU(3));
         Assert.Equal((1.0 + 0.5) / 2, m.MeanIoU(), 12);
+
+        // The Cityscapes convention counts class 3, predicted but absent, with IoU 0.
+        Assert.Equal((1.0 + 0.5 + 0) / 3, m.MeanIoUTruthOrPredicted(), 12);
     }
 
     [Fact]
