@@ -12,6 +12,20 @@ namespace EdgeSeg.Service.Cli;
 /// </summary>
 internal static class AppStartup
 {
+    /// <summary>Loads and validates the configuration; on failure writes every problem and returns null (exit 78).</summary>
+    public static LoadedConfiguration? LoadConfiguration(string path, TextWriter error)
+    {
+        try
+        {
+            return ConfigurationLoader.Load(path);
+        }
+        catch (ConfigurationException e)
+        {
+            ReportConfigurationErrors(e, error);
+            return null;
+        }
+    }
+
     /// <summary>Loads the model the configuration names; on failure writes why and returns null.</summary>
     public static OnnxSegmenter? LoadModel(LoadedConfiguration config, TextWriter error)
     {

@@ -29,14 +29,8 @@ internal static class EngineCommand
 
     private static int Build(string configPath)
     {
-        LoadedConfiguration config;
-        try
+        if (AppStartup.LoadConfiguration(configPath, Console.Error) is not { } config)
         {
-            config = ConfigurationLoader.Load(configPath);
-        }
-        catch (ConfigurationException e)
-        {
-            AppStartup.ReportConfigurationErrors(e, Console.Error);
             return ExitCodes.Config;
         }
 

@@ -47,6 +47,38 @@ internal static class EvalCommand
         return command;
     }
 
+    /// <summary>Runs the evaluator over each source; on a bad source, writes why and returns its exit code instead.</summary>
+    private static (List<EvaluationResult>? Results, int Exit) Evaluate(SegmentationEvaluator evaluator, string[] sources, int frames)
+    {
+        var results = new List<EvaluationResult>();
+        foreach (var uri in sources)
+        {
+            using var source = CliModel.Open("eval", uri);
+            if (source is null)
+            {
+                return (null, ExitCodes.Usage);
+            }
+
+            if (source is not ILabeledFrameSource labelled)
+            {
+                Console.Error.WriteLine($"edgeseg eval: '{uri}' has no ground truth; use synthetic://… or a dataset folder");
+                return (null, ExitCodes.Usage);
+            }
+
+            try
+            {
+                results.Add(evaluator.Run(labelled, frames));
+            }
+            catch (FrameSourceException e)
+            {
+                Console.Error.WriteLine($"edgeseg eval: {e.Message}");
+                return (null, ExitCodes.Failure);
+            }
+        }
+
+        return (results, ExitCodes.Ok);
+    }
+
     private static int Compare(string[] sources, int frames, string modelA, string modelB, bool markdown)
     {
         if (frames < 1)
@@ -71,26 +103,10 @@ internal static class EvalCommand
                 return ExitCodes.Usage;
             }
 
-            var evaluator = new SegmentationEvaluator(segmenter);
-            var results = new List<EvaluationResult>();
-            foreach (var uri in sources)
+            var (results, exit) = Evaluate(new SegmentationEvaluator(segmenter), sources, frames);
+            if (results is null)
             {
-                using var source = CliModel.Open("eval", uri);
-                if (source is not ILabeledFrameSource labelled)
-                {
-                    Console.Error.WriteLine($"edgeseg eval: '{uri}' has no ground truth; use synthetic://… or a dataset folder");
-                    return ExitCodes.Usage;
-                }
-
-                try
-                {
-                    results.Add(evaluator.Run(labelled, frames));
-                }
-                catch (FrameSourceException e)
-                {
-                    Console.Error.WriteLine($"edgeseg eval: {e.Message}");
-                    return ExitCodes.Failure;
-                }
+                return exit;
             }
 
             combined.Add(EvaluationReport.Combine(results, segmenter.Model.Labels));
@@ -127,31 +143,10 @@ internal static class EvalCommand
         }
 
         using var refiner = crfIterations > 0 ? new BilateralCrfRefiner(crfOptions) : null;
-        var evaluator = new SegmentationEvaluator(segmenter, refiner);
-        var results = new List<EvaluationResult>();
-        foreach (var uri in sources)
+        var (results, exit) = Evaluate(new SegmentationEvaluator(segmenter, refiner), sources, frames);
+        if (results is null)
         {
-            using var source = CliModel.Open("eval", uri);
-            if (source is null)
-            {
-                return ExitCodes.Usage;
-            }
-
-            if (source is not ILabeledFrameSource labelled)
-            {
-                Console.Error.WriteLine($"edgeseg eval: '{uri}' has no ground truth; use synthetic://… or a dataset folder");
-                return ExitCodes.Usage;
-            }
-
-            try
-            {
-                results.Add(evaluator.Run(labelled, frames));
-            }
-            catch (FrameSourceException e)
-            {
-                Console.Error.WriteLine($"edgeseg eval: {e.Message}");
-                return ExitCodes.Failure;
-            }
+            return exit;
         }
 
         var combined = EvaluationReport.Combine(results, segmenter.Model.Labels);

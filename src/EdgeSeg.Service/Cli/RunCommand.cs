@@ -26,14 +26,8 @@ internal static class RunCommand
 
     public static async Task<int> RunAsync(string configPath, CancellationToken token)
     {
-        LoadedConfiguration config;
-        try
+        if (AppStartup.LoadConfiguration(configPath, Console.Error) is not { } config)
         {
-            config = ConfigurationLoader.Load(configPath);
-        }
-        catch (ConfigurationException e)
-        {
-            AppStartup.ReportConfigurationErrors(e, Console.Error);
             return ExitCodes.Config;
         }
 
