@@ -40,6 +40,7 @@ internal sealed class RemoteControl : IDisposable
     private readonly ILogger _logger;
     private readonly List<IDisposable> _refiners = [];
     private readonly Dictionary<string, RefinementOptions> _crf;
+    private readonly Lock _apply = new();
 
     public RemoteControl(SegmentationPipeline pipeline, MqttStatsPublisher publisher, EdgeSegOptions options, LabelSet labels, ILogger logger)
     {
@@ -57,7 +58,11 @@ internal sealed class RemoteControl : IDisposable
         CommandOutcome outcome;
         try
         {
-            outcome = Apply(topic, payload);
+            // Commands are rare; one at a time keeps two changes to one camera's CRF from interleaving.
+            lock (_apply)
+            {
+                outcome = Apply(topic, payload);
+            }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
