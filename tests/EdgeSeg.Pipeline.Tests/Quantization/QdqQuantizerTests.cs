@@ -323,3 +323,35 @@ public class QdqQuantizerTests
         public int GetHashCode(float obj) => 0;
     }
 }
+
+public class CalibratorTests
+{
+    private sealed class EmptySource : EdgeSeg.Pipeline.Capture.IFrameSource
+    {
+        public string Description => "an empty test source";
+
+        public double? NominalFps => null;
+
+        public bool Read(EdgeSeg.Pipeline.Frames.VideoFrame target) => false;
+
+        public void Dispose()
+        {
+        }
+    }
+
+    [Fact]
+    public void A_calibration_source_that_yields_no_frames_is_refused_by_name()
+    {
+        var g = new OnnxGraphs(channels: 3, height: 32, width: 64);
+        var model = g.Model(g.Conv("c", "input", 3, 3, kernel: 1));
+        var path = Path.Combine(TestFiles.NewTempDirectory(), "m.onnx");
+        OnnxGraphs.Save(model, path);
+        File.WriteAllText(Path.ChangeExtension(path, ".json"), """{ "Classes": ["a", "b", "c"] }""");
+        using var segmenter = EdgeSeg.Pipeline.Inference.OnnxSegmenter.Load(path, new EdgeSeg.Pipeline.Inference.InferenceOptions());
+        var plan = QdqQuantizer.Plan(model);
+        using var source = new EmptySource();
+
+        var e = Assert.Throws<QuantizationException>(() => Calibrator.Collect(model, segmenter.Model, plan.Activations, source, 10));
+        Assert.Contains("an empty test source yielded no frames", e.Message, StringComparison.Ordinal);
+    }
+}
