@@ -8,5 +8,5 @@ cd "$root"
 dotnet build src/EdgeSeg.Service -c Release -v quiet -nologo -clp:ErrorsOnly
 exec dotnet src/EdgeSeg.Service/bin/Release/net10.0/edgeseg.dll quantize \
   --model models/deeplabv3_mnv3_street_512x256.onnx \
-  --calibration "synthetic://street?seed=31337&size=1024x512" --frames 200 \
+  --calibration "synthetic://street?seed=31337&size=1024x512" --frames 200 --percentile 99.999 \
   --out models/deeplabv3_mnv3_street_512x256.int8.onnx "$@"

@@ -7,6 +7,7 @@ and poor in eval mode). Recomputing the statistics with the final weights on ful
 frames (a cumulative average, no gradient step) fixes this without touching the learned weights.
 """
 import argparse
+import copy
 import os
 import shutil
 
@@ -51,20 +52,23 @@ def main():
     val_images, val_labels = common.load_split(args.val)
     val_images, val_labels = val_images[:args.val_count], val_labels[:args.val_count]
 
-    # The raw weights and their moving average (train.py keeps both): each gets its BatchNorm statistics
-    # re-estimated, and the one better on the validation frames is exported.
+    # The raw weights and their moving average (train.py keeps both), each with its running BatchNorm
+    # statistics and with statistics re-estimated on full frames: the best of the four on the validation
+    # frames is exported (the re-estimate helps after a schedule's full-frame phase, not always before it).
     candidates = [("weights", ckpt["model"])] + ([("EMA weights", ckpt["ema"])] if "ema" in ckpt else [])
     best = None
     for name, state in candidates:
         model = common.build_model()
         model.load_state_dict(state)
         model.eval()
-        before = evaluate(model, val_images, val_labels)[0]
+        running = evaluate(model, val_images, val_labels)
+        kept = copy.deepcopy(model)
         recalibrate(model, images, args.batches, args.batch)
-        miou, acc, iou, present = evaluate(model, val_images, val_labels)
-        print(f"{name}: val mIoU {before:.4f} before, {miou:.4f} after BatchNorm recalibration (acc {acc:.4f})")
-        if best is None or miou > best[0]:
-            best = (miou, acc, iou, present, model, name)
+        recalibrated = evaluate(model, val_images, val_labels)
+        print(f"{name}: val mIoU {running[0]:.4f} with running statistics, {recalibrated[0]:.4f} after BatchNorm recalibration")
+        for (miou, acc, iou, present), m, label in ((running, kept, f"{name}, running statistics"), (recalibrated, model, f"{name}, recalibrated")):
+            if best is None or miou > best[0]:
+                best = (miou, acc, iou, present, m, label)
     miou, acc, iou, present, model, chosen = best
     model.eval()
     print(f"checkpoint {args.checkpoint}: {ckpt['iterations']} iterations, {ckpt['minutes']:.1f} min; exporting the {chosen}")
