@@ -273,7 +273,14 @@ public sealed class OnnxSegmenter : IDisposable
         Onnx.ModelProto model;
         try
         {
-            model = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(path));
+            // A float model never names the op: skip parsing its protobuf (tens of MB) at every start.
+            var bytes = File.ReadAllBytes(path);
+            if (bytes.AsSpan().IndexOf("QuantizeLinear"u8) < 0)
+            {
+                return null;
+            }
+
+            model = Onnx.ModelProto.Parser.ParseFrom(bytes);
         }
         catch (Exception e) when (e is Google.Protobuf.InvalidProtocolBufferException or IOException)
         {

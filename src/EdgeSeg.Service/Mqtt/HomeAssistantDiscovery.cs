@@ -17,7 +17,10 @@ public sealed class HomeAssistantDiscovery(HomeAssistantOptions options, MqttTop
     public string NodeId { get; } = "edgeseg_" + Clean(deviceId);
 
     /// <summary>The filter that matches every config this box may have published.</summary>
-    public string OwnFilter => $"{options.DiscoveryPrefix}/sensor/{NodeId}/+/config";
+    public string OwnFilter => $"{OwnPrefix}+/config";
+
+    /// <summary>The topic level prefix under which those configs live.</summary>
+    public string OwnPrefix => $"{options.DiscoveryPrefix}/sensor/{NodeId}/";
 
     /// <summary>The classes that get sensors: the configured ones that the model has, or all.</summary>
     public IReadOnlyList<string> Classes => options.Classes.Count == 0 ? classes : [.. options.Classes.Where(classes.Contains)];
@@ -63,7 +66,7 @@ public sealed class HomeAssistantDiscovery(HomeAssistantOptions options, MqttTop
         return retained.Where(t => !current.Contains(t)).Distinct();
     }
 
-    private string ConfigTopic(string objectId) => $"{options.DiscoveryPrefix}/sensor/{NodeId}/{objectId}/config";
+    private string ConfigTopic(string objectId) => $"{OwnPrefix}{objectId}/config";
 
     private static string Clean(string text)
     {

@@ -56,6 +56,7 @@ public sealed class MessageSpool : IDisposable
         Execute(path.Length > 0 ? "PRAGMA journal_mode=WAL" : "PRAGMA journal_mode=MEMORY");
         Execute("PRAGMA synchronous=FULL");
         Execute("CREATE TABLE IF NOT EXISTS spool (id INTEGER PRIMARY KEY AUTOINCREMENT, enqueued INTEGER NOT NULL, topic TEXT NOT NULL, payload BLOB NOT NULL)");
+        Execute("CREATE INDEX IF NOT EXISTS spool_enqueued ON spool (enqueued)");
         if (Depth > 0)
         {
             _available.Release();
@@ -107,7 +108,7 @@ public sealed class MessageSpool : IDisposable
                 insert.ExecuteNonQuery();
             }
 
-            Trim();
+            Trim(byCount: true);
         }
 
         if (_available.CurrentCount == 0)
@@ -123,7 +124,7 @@ public sealed class MessageSpool : IDisposable
         {
             lock (_lock)
             {
-                Trim();
+                Trim(byCount: false);
                 using var select = _db.CreateCommand();
                 select.CommandText = "SELECT id, topic, payload, enqueued FROM spool ORDER BY id LIMIT 1";
                 using var reader = select.ExecuteReader();
@@ -157,8 +158,12 @@ public sealed class MessageSpool : IDisposable
         _available.Dispose();
     }
 
-    /// <summary>Drops what is beyond the count or too old (caller holds the lock).</summary>
-    private void Trim()
+    /// <summary>
+    /// Drops what is too old and, after an insert (the only way the count grows), what is beyond the count
+    /// (caller holds the lock). Both deletes walk an index from the oldest end, so draining a long backlog
+    /// does not rescan it for every message.
+    /// </summary>
+    private void Trim(bool byCount)
     {
         long removed = 0;
         if (_maxAge > TimeSpan.Zero)
@@ -169,9 +174,12 @@ public sealed class MessageSpool : IDisposable
             removed += old.ExecuteNonQuery();
         }
 
-        using (var excess = _db.CreateCommand())
+        if (byCount)
         {
-            excess.CommandText = "DELETE FROM spool WHERE id IN (SELECT id FROM spool ORDER BY id DESC LIMIT -1 OFFSET $capacity)";
+            // Rows leave only from the oldest end (acknowledged or trimmed), so the ids in the table are one
+            // unbroken range and the newest `capacity` of them are those above max(id) − capacity.
+            using var excess = _db.CreateCommand();
+            excess.CommandText = "DELETE FROM spool WHERE id <= (SELECT MAX(id) FROM spool) - $capacity";
             excess.Parameters.AddWithValue("$capacity", _capacity);
             removed += excess.ExecuteNonQuery();
         }

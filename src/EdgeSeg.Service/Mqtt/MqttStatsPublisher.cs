@@ -48,7 +48,7 @@ public sealed class MqttStatsPublisher : BackgroundService
         _client = new MqttClientFactory().CreateMqttClient();
         _client.ApplicationMessageReceivedAsync += e =>
         {
-            if (_discovery is { } d && e.ApplicationMessage.Topic.StartsWith(d.OwnFilter[..d.OwnFilter.IndexOf('+', StringComparison.Ordinal)], StringComparison.Ordinal))
+            if (_discovery is { } d && e.ApplicationMessage.Topic.StartsWith(d.OwnPrefix, StringComparison.Ordinal))
             {
                 if (e.ApplicationMessage.Payload.Length > 0)
                 {

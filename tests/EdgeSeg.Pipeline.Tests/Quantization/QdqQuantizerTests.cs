@@ -73,14 +73,7 @@ public class QdqQuantizerTests
     [Fact]
     public void A_residual_block_quantizes_after_the_relu_and_gives_each_add_input_its_own_scale()
     {
-        // input → conv_a → relu → conv_b → add(conv_b, relu) → conv_c (logits)
-        var g = new OnnxGraphs(channels: 3);
-        var a = g.Conv("conv_a", "input", 3, 4);
-        var r = g.Op("Relu", "relu", a);
-        var b = g.Conv("conv_b", r, 4, 4);
-        var sum = g.Op("Add", "add", b, r);
-        var output = g.Conv("conv_c", sum, 4, 2, kernel: 1);
-        var model = g.Model(output);
+        var (model, r, b, sum) = ResidualBlock();
 
         var plan = QdqQuantizer.Plan(model);
 
@@ -190,12 +183,7 @@ public class QdqQuantizerTests
     [Fact]
     public void The_uint8_form_for_x86_computes_the_same_numbers_as_the_int8_form()
     {
-        var g = new OnnxGraphs(channels: 3);
-        var a = g.Conv("conv_a", "input", 3, 4);
-        var r = g.Op("Relu", "relu", a);
-        var b = g.Conv("conv_b", r, 4, 4);
-        var sum = g.Op("Add", "add", b, r);
-        var model = g.Model(g.Conv("conv_c", sum, 4, 2, kernel: 1));
+        var (model, _, _, _) = ResidualBlock();
         var plan = QdqQuantizer.Plan(model);
         // Calibrated with minmax on the very input it runs: nothing saturates, where the two forms could
         // differ (a post-Relu tensor saturates at its threshold in int8, at twice it in uint8).
@@ -251,6 +239,16 @@ public class QdqQuantizerTests
         Assert.Equal(100, h.Threshold(CalibrationMethod.MinMax));
         Assert.InRange(h.Threshold(CalibrationMethod.Percentile, 99.9), 0.9, 1.2);
         Assert.InRange(h.Threshold(CalibrationMethod.Entropy), 0.5, 10);
+    }
+
+    /// <summary>input → conv_a → relu → conv_b → add(conv_b, relu) → conv_c (logits): the model and its relu, conv_b and add tensors.</summary>
+    private static (ModelProto Model, string Relu, string ConvB, string Sum) ResidualBlock()
+    {
+        var g = new OnnxGraphs(channels: 3);
+        var r = g.Op("Relu", "relu", g.Conv("conv_a", "input", 3, 4));
+        var b = g.Conv("conv_b", r, 4, 4);
+        var sum = g.Op("Add", "add", b, r);
+        return (g.Model(g.Conv("conv_c", sum, 4, 2, kernel: 1)), r, b, sum);
     }
 
     private static Dictionary<string, ActivationHistogram> Histograms(QuantizationPlan plan, Dictionary<string, float> maxima)

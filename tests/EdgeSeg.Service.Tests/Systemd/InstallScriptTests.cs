@@ -61,7 +61,7 @@ public sealed class InstallScriptTests
     [Fact]
     public async Task An_unknown_argument_is_a_usage_error()
     {
-        var (code, output) = await Run("install.sh", "--rooot", "/tmp/x");
+        var (code, output) = await Run("install.sh", "--rooot", TestFiles.NewTempDirectory());
         Assert.Equal(64, code);
         Assert.Contains("unknown argument '--rooot'", output, StringComparison.Ordinal);
     }
