@@ -286,6 +286,9 @@ public sealed class ServiceWithMosquittoTests
             var e = JsonDocument.Parse(m.Payload).RootElement;
             Assert.Equal(0, e.GetProperty("window").GetProperty("frames").GetInt32());
             Assert.Equal(0, e.GetProperty("fps").GetDouble());
+            var start = DateTimeOffset.Parse(e.GetProperty("window").GetProperty("start").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+            var end = DateTimeOffset.Parse(e.GetProperty("window").GetProperty("end").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange((end - start).TotalSeconds, 0.9, 2.0);   // within 2 × WindowSeconds, as promised
             Assert.Contains(e.GetProperty("camera_state").GetString(), new[] { "connecting", "reconnecting" });
         }
     }
