@@ -26,8 +26,12 @@ seed=$(( $(cat "$state/last_seed" 2>/dev/null || echo 2) + 1 ))
 data=models/training/data
 [[ -d $data/val ]] || "${edgeseg[@]}" dataset render --count 300 --size 512x256 --seed 9001 --out $data/val
 [[ -d $data/heldout ]] || "${edgeseg[@]}" dataset render --count 300 --size 512x256 --seed 424242 --out $data/heldout
-rm -rf "$data/train$seed"
-"${edgeseg[@]}" dataset render --count 16000 --size 512x256 --seed "$seed" --out "$data/train$seed"
+# A set rendered completely at this seed (an earlier attempt of this run) is kept; a partial one is redone.
+if [[ ! -f $data/train$seed/.rendered ]]; then
+  rm -rf "$data/train$seed"
+  "${edgeseg[@]}" dataset render --count 16000 --size 512x256 --seed "$seed" --out "$data/train$seed"
+  touch "$data/train$seed/.rendered"
+fi
 echo "$seed" > "$state/last_seed"
 
 cd "$here"

@@ -81,7 +81,9 @@ def main():
     training = {"Iterations": ckpt["iterations"], "Minutes": round(ckpt["minutes"], 1), "ValidationMIoU": round(float(miou), 4)}
     if "plan" in ckpt:
         training["Plan"] = {"Iterations": ckpt["plan"]["iterations"], "Reached": ckpt["plan_iteration"],
-                            "PeakLearningRate": ckpt["plan"]["lr"], "Started": ckpt["plan"]["started"]}
+                            "PeakLearningRate": ckpt["plan"]["lr"], "Started": ckpt["plan"]["started"],
+                            "DecoderLearningRateFactor": ckpt["plan"]["decoder_lr_mult"], "Warmup": ckpt["plan"]["warmup"],
+                            "FullSizeShare": ckpt["plan"]["full_size_share"]}
     common.write_manifest(os.path.join(args.out, name + ".json"), name, {"Training": training})
     if args.share:
         os.makedirs(args.share, exist_ok=True)

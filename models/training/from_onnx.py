@@ -13,6 +13,8 @@ checkpoint is exactly the exported function (checked against the ONNX graph itse
 the batch statistics are close to mu and s, so training starts where the exported model left off.
 """
 import argparse
+import json
+import os
 
 import numpy as np
 import onnx
@@ -51,14 +53,37 @@ def conv_bn_pairs(model):
     return pairs
 
 
+def manifest_training(model_path, iterations=None, minutes=None):
+    """The training record of the manifest beside MODEL.onnx (MODEL.json): iterations and minutes so far
+    and, where the file was exported in the middle of a plan, that plan and the iteration it reached,
+    so that a run rebuilt from the file goes on along the same schedule instead of starting a new one."""
+    path = os.path.splitext(model_path)[0] + ".json"
+    training = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            training = json.load(f).get("Training", {})
+    out = {"iterations": iterations if iterations is not None else training.get("Iterations", 0),
+           "minutes": minutes if minutes is not None else training.get("Minutes", 0.0)}
+    plan = training.get("Plan")
+    if plan and plan.get("Reached", 0) < plan.get("Iterations", 0):
+        out["plan"] = {"iterations": plan["Iterations"], "lr": plan["PeakLearningRate"], "started": plan["Started"],
+                       # Files exported before these keys were recorded used the train.py defaults.
+                       "decoder_lr_mult": plan.get("DecoderLearningRateFactor", 5.0), "warmup": plan.get("Warmup", 100),
+                       "full_size_share": plan.get("FullSizeShare", 0.15)}
+        out["plan_iteration"] = plan["Reached"]
+    return out
+
+
 @torch.no_grad()
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", required=True, help="exported ONNX file")
     ap.add_argument("--train", default="data/train", help="frames to measure the BatchNorm statistics on")
     ap.add_argument("--frames", type=int, default=64)
-    ap.add_argument("--iterations", type=int, default=0, help="iterations already trained (recorded in the checkpoint)")
-    ap.add_argument("--minutes", type=float, default=0.0, help="minutes already trained (recorded in the checkpoint)")
+    ap.add_argument("--iterations", type=int, default=None,
+                    help="iterations already trained (default: the manifest's Training.Iterations, else 0)")
+    ap.add_argument("--minutes", type=float, default=None,
+                    help="minutes already trained (default: the manifest's Training.Minutes, else 0)")
     ap.add_argument("--out", required=True, help="checkpoint to write")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
@@ -125,8 +150,12 @@ def main():
     print(f"{args.model}: {len(convs)} convolutions restored; largest difference from the ONNX graph {diff:.2e}")
     if diff > 1e-3:
         raise SystemExit("the restored model does not reproduce the file")
-    torch.save({"model": model.state_dict(), "iterations": args.iterations, "minutes": args.minutes, "val_miou": float("nan")},
-               args.out)
+    state = {"model": model.state_dict(), "val_miou": float("nan")}
+    state.update(manifest_training(args.model, args.iterations, args.minutes))
+    if "plan" in state:
+        print(f"the manifest records plan iteration {state['plan_iteration']} of {state['plan']['iterations']}: "
+              f"train.py --init continues that plan")
+    torch.save(state, args.out)
     print(f"wrote {args.out}")
 
 

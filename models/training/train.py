@@ -134,6 +134,8 @@ def main():
                     help="checkpoints (kept outside the repository)")
     ap.add_argument("--resume", default="", help="continue the plan of this checkpoint (weights, optimizer, EMA, iteration)")
     ap.add_argument("--init", default="", help="start a NEW plan from this checkpoint's weights (e.g. from_onnx.py's output)")
+    ap.add_argument("--new-plan", action="store_true",
+                    help="with --init: start a new plan even when the checkpoint records one (from_onnx.py copies it from the manifest)")
     ap.add_argument("--plan-iterations", type=int, default=24000, help="length of a new plan's poly schedule")
     ap.add_argument("--lr", type=float, default=5e-4, help="a new plan's peak learning rate")
     ap.add_argument("--decoder-lr-mult", type=float, default=5.0, help="a new plan's learning-rate factor for the decoder")
@@ -170,6 +172,7 @@ def main():
 
     model = common.build_model()
     ckpt = None
+    rewarm_until = 0
     if args.resume:
         ckpt = torch.load(args.resume, map_location="cpu")
         model.load_state_dict(ckpt["model"])
@@ -186,11 +189,19 @@ def main():
             raise SystemExit(f"{args.init} does not fit the model: missing {missing}, unexpected {unexpected}")
         if missing:
             print(f"{args.init}: encoder weights only; the decoder starts as a zero residual", flush=True)
-        plan = {"iterations": args.plan_iterations, "lr": args.lr, "decoder_lr_mult": args.decoder_lr_mult,
-                "warmup": args.warmup, "full_size_share": args.full_size_share, "started": time.strftime("%Y-%m-%d")}
-        plan_it = 0
         it_total, minutes_total = init.get("iterations", 0), init.get("minutes", 0.0)
-        print(f"new plan: {plan}", flush=True)
+        if "plan" in init and not args.new_plan:
+            # Rebuilt from a file exported in the middle of a plan: go on along that schedule. The
+            # optimizer's moments are gone, so the learning rate ramps up again over --warmup iterations.
+            plan, plan_it = init["plan"], init["plan_iteration"]
+            rewarm_until = plan_it + args.warmup
+            print(f"continuing the plan recorded in {args.init} at iteration {plan_it} of {plan['iterations']} "
+                  f"with a fresh optimizer (learning rate ramps up again until iteration {rewarm_until}): {plan}", flush=True)
+        else:
+            plan = {"iterations": args.plan_iterations, "lr": args.lr, "decoder_lr_mult": args.decoder_lr_mult,
+                    "warmup": args.warmup, "full_size_share": args.full_size_share, "started": time.strftime("%Y-%m-%d")}
+            plan_it = 0
+            print(f"new plan: {plan}", flush=True)
 
     for m in model.modules():
         if isinstance(m, torch.nn.BatchNorm2d):
@@ -239,6 +250,8 @@ def main():
         if stop["signal"] is not None or (args.minutes and elapsed >= args.minutes * 60) or (args.iterations and it >= args.iterations):
             break
         lr = plan_lr(plan, plan_it)
+        if plan_it < rewarm_until:
+            lr *= (plan_it + 1 - (rewarm_until - args.warmup)) / args.warmup
         for g in opt.param_groups:
             g["lr"] = lr * g["mult"]
         full = plan_it >= plan["iterations"] * (1.0 - plan["full_size_share"])

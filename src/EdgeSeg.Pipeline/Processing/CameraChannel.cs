@@ -1,3 +1,4 @@
+using EdgeSeg.Pipeline.Areas;
 using EdgeSeg.Pipeline.Statistics;
 
 namespace EdgeSeg.Pipeline.Processing;
@@ -28,14 +29,28 @@ public sealed class CameraChannel : IDisposable
     private long _failures;
     private long _processed;
 
-    public CameraChannel(string name, FrameSlot slot, CaptureWorker worker, ClassAreaAccumulator accumulator, RefinementStage? refinement)
+    public CameraChannel(
+        string name, FrameSlot slot, CaptureWorker worker, ClassAreaAccumulator accumulator, RefinementStage? refinement,
+        AreaCounter? counter = null, OccupancyTracker? occupancy = null)
     {
         Name = name;
         Slot = slot;
         Worker = worker;
         Accumulator = accumulator;
         Refinement = refinement;
+        Counter = counter ?? accumulator.Counter ?? new AreaCounter(accumulator.Layout);
+        Occupancy = occupancy;
+        Values = new double[accumulator.Layout.ValueCount];
     }
+
+    /// <summary>What is measured per frame (zones, groups, ground areas) and how.</summary>
+    public AreaCounter Counter { get; }
+
+    /// <summary>The camera's occupancy rules, or null.</summary>
+    public OccupancyTracker? Occupancy { get; }
+
+    /// <summary>The current frame's values (inference thread only).</summary>
+    internal double[] Values { get; }
 
     public string Name { get; }
 

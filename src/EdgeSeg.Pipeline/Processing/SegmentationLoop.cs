@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using EdgeSeg.Pipeline.Areas;
 using EdgeSeg.Pipeline.Frames;
 using EdgeSeg.Pipeline.Inference;
 using EdgeSeg.Pipeline.Statistics;
@@ -46,8 +47,6 @@ public sealed class SegmentationLoop
     private readonly ILogger _logger;
     private readonly LabelMap _labels = new();
     private readonly System.Collections.Concurrent.ConcurrentQueue<Action> _commands = new();
-    private readonly long[] _counts;
-    private readonly double[] _shares;
 
     public SegmentationLoop(
         OnnxSegmenter segmenter,
@@ -61,9 +60,10 @@ public sealed class SegmentationLoop
         _signal = signal;
         _onWindow = onWindow;
         _logger = logger;
-        _counts = new long[segmenter.Model.Labels.Count];
-        _shares = new double[segmenter.Model.Labels.Count];
     }
+
+    /// <summary>Receives occupancy events (camera name, event) on the inference thread.</summary>
+    public Action<string, OccupancyEvent>? OccupancyHandler { get; set; }
 
     private long _heartbeat = Environment.TickCount64;
 
@@ -171,20 +171,27 @@ public sealed class SegmentationLoop
                 _segmenter.Decode(_labels);
             }
 
-            ClassAreaCounter.Shares(_labels.Labels, _counts, _shares);
+            var values = camera.Values;
+            camera.Counter.Measure(_labels.Labels, _labels.Width, _labels.Height, values);
+            var shares = values.AsSpan(0, _segmenter.Model.Labels.Count);
             var now = DateTimeOffset.UtcNow;
             camera.CountProcessed();
+            if (camera.Occupancy is { } occupancy && OccupancyHandler is { } handler)
+            {
+                occupancy.Update(values, now, camera.Name, handler);
+            }
+
             var window = camera.Accumulator.Add(
-                _shares,
+                values,
                 now,
                 inferenceMs,
                 (now - frame.Timestamp).TotalMilliseconds,
                 camera.Slot.Dropped,
                 camera.RefinementSkips);
-            FrameObserver?.Invoke(new SegmentedFrame(camera, frame, _labels, _shares));
+            FrameObserver?.Invoke(new SegmentedFrame(camera, frame, _labels, shares));
             if (camera.TakeSnapshotRequest() is { } snapshot)
             {
-                snapshot(new SegmentedFrame(camera, frame, _labels, _shares));
+                snapshot(new SegmentedFrame(camera, frame, _labels, shares));
             }
 
             if (window is not null)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using EdgeSeg.Pipeline.Areas;
 using EdgeSeg.Pipeline.Capture;
 using EdgeSeg.Pipeline.Inference;
 using EdgeSeg.Pipeline.Statistics;
@@ -6,8 +7,12 @@ using Microsoft.Extensions.Logging;
 
 namespace EdgeSeg.Pipeline.Processing;
 
-/// <summary>A camera to run: its name, source URI, frame-rate limit and optional refinement.</summary>
-public sealed record CameraDefinition(string Name, string Source, double? MaxFps = null, RefinementStage? Refinement = null);
+/// <summary>A camera to run: its name, source URI, frame-rate limit, optional refinement and what it measures besides class shares.</summary>
+public sealed record CameraDefinition(
+    string Name, string Source, double? MaxFps = null, RefinementStage? Refinement = null, CameraAreas? Areas = null);
+
+/// <summary>A camera's zones, class groups and ground plane (its layout), and its occupancy rules.</summary>
+public sealed record CameraAreas(AreaLayout Layout, IReadOnlyList<OccupancyRule> Occupancy);
 
 /// <summary>
 /// Wires cameras to one shared model: a capture thread per camera, one inference loop, a window
@@ -45,8 +50,16 @@ public sealed class SegmentationPipeline : IDisposable
                 paced,
                 captureLogger);
             worker.Finished += _signal.Set;
-            var accumulator = new ClassAreaAccumulator(camera.Name, segmenter.Model.Labels.ClassNames, window);
-            _cameras.Add(new CameraChannel(camera.Name, slot, worker, accumulator, camera.Refinement));
+            var layout = camera.Areas?.Layout ?? AreaLayout.ClassesOnly(segmenter.Model.Labels.ClassNames);
+            if (layout.Classes != segmenter.Model.Labels.Count)
+            {
+                throw new ArgumentException($"camera {camera.Name}: its layout has {layout.Classes} classes, the model {segmenter.Model.Labels.Count}", nameof(cameras));
+            }
+
+            var counter = new AreaCounter(layout);
+            var accumulator = new ClassAreaAccumulator(camera.Name, layout, window) { Counter = counter };
+            var occupancy = camera.Areas is { Occupancy.Count: > 0 } areas ? new OccupancyTracker(layout, areas.Occupancy) : null;
+            _cameras.Add(new CameraChannel(camera.Name, slot, worker, accumulator, camera.Refinement, counter, occupancy));
         }
 
         if (_cameras.Count == 0)
@@ -61,6 +74,13 @@ public sealed class SegmentationPipeline : IDisposable
     }
 
     public IReadOnlyList<CameraChannel> Cameras => _cameras;
+
+    /// <summary>Receives occupancy events (camera name, event) on the inference thread; must not block.</summary>
+    public Action<string, OccupancyEvent>? OccupancyHandler
+    {
+        get => _loop.OccupancyHandler;
+        set => _loop.OccupancyHandler = value;
+    }
 
     /// <summary>Runs <paramref name="command"/> on the inference thread before its next frame: the one safe place to change what it reads.</summary>
     public void Post(Action command) => _loop.Post(command);

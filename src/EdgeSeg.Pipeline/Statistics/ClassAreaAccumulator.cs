@@ -1,3 +1,5 @@
+using EdgeSeg.Pipeline.Areas;
+
 namespace EdgeSeg.Pipeline.Statistics;
 
 /// <summary>When an aggregation window closes: after a duration, or after a number of frames.</summary>
@@ -9,7 +11,8 @@ public readonly record struct WindowPolicy(TimeSpan? Duration, int? FrameCount)
 }
 
 /// <summary>
-/// Aggregates per-frame class shares of one camera into windows (mean, min, max, last per class;
+/// Aggregates the per-frame values of one camera into windows (mean, min, max, last of every class share,
+/// and, with an <see cref="AreaLayout"/>, of every group share, zone share and square-metre figure;
 /// frame and drop counts; fps; latency percentiles). Allocation happens once per window, never per frame.
 /// </summary>
 public sealed class ClassAreaAccumulator
@@ -18,6 +21,7 @@ public sealed class ClassAreaAccumulator
 
     private readonly string _camera;
     private readonly IReadOnlyList<string> _classNames;
+    private readonly AreaLayout _layout;
     private WindowPolicy _policy;
     private readonly double[] _sum;
     private readonly double[] _min;
@@ -33,9 +37,16 @@ public sealed class ClassAreaAccumulator
     private DateTimeOffset _lastEnd = DateTimeOffset.MinValue;
 
     public ClassAreaAccumulator(string camera, IReadOnlyList<string> classNames, WindowPolicy policy)
+        : this(camera, AreaLayout.ClassesOnly(classNames ?? throw new ArgumentNullException(nameof(classNames))), policy)
+    {
+    }
+
+    /// <summary>An accumulator of every value of <paramref name="layout"/> (see <see cref="Add"/>).</summary>
+    public ClassAreaAccumulator(string camera, AreaLayout layout, WindowPolicy policy)
     {
         ArgumentException.ThrowIfNullOrEmpty(camera);
-        ArgumentNullException.ThrowIfNull(classNames);
+        ArgumentNullException.ThrowIfNull(layout);
+        var classNames = layout.ClassNames;
         if (policy.Duration is null == policy.FrameCount is null)
         {
             throw new ArgumentException("a window is closed by a duration or by a frame count, exactly one of them", nameof(policy));
@@ -53,11 +64,12 @@ public sealed class ClassAreaAccumulator
 
         _camera = camera;
         _classNames = classNames;
+        _layout = layout;
         _policy = policy;
-        _sum = new double[classNames.Count];
-        _min = new double[classNames.Count];
-        _max = new double[classNames.Count];
-        _last = new double[classNames.Count];
+        _sum = new double[layout.ValueCount];
+        _min = new double[layout.ValueCount];
+        _max = new double[layout.ValueCount];
+        _last = new double[layout.ValueCount];
         Reset(DateTimeOffset.MinValue, 0, 0);
     }
 
@@ -79,8 +91,14 @@ public sealed class ClassAreaAccumulator
     /// <summary>Frames in the current, still open window.</summary>
     public int FramesInWindow => _frames;
 
+    public AreaLayout Layout => _layout;
+
+    /// <summary>Each zone's share of the frame and the share without ground area, as the camera's counter last saw them.</summary>
+    public AreaCounter? Counter { get; init; }
+
     /// <summary>
-    /// Adds one frame. <paramref name="droppedTotal"/> and <paramref name="skipsTotal"/> are the camera's
+    /// Adds one frame: <paramref name="shares"/> holds the frame's values in the layout's order (without
+    /// zones, groups or ground: the class shares). <paramref name="droppedTotal"/> and <paramref name="skipsTotal"/> are the camera's
     /// running counters; the window reports their increase. Returns the closed window when this frame
     /// completes one, else null.
     /// </summary>
@@ -94,7 +112,7 @@ public sealed class ClassAreaAccumulator
     {
         if (shares.Length != _sum.Length)
         {
-            throw new ArgumentException($"{shares.Length} shares for {_sum.Length} classes", nameof(shares));
+            throw new ArgumentException($"{shares.Length} values for a layout of {_sum.Length}", nameof(shares));
         }
 
         if (_frames == 0)
@@ -167,8 +185,9 @@ public sealed class ClassAreaAccumulator
             InferenceP95Ms = 0,
             LatencyP50Ms = 0,
             ClassNames = _classNames,
-            Classes = new ClassShareStats[_sum.Length],
+            Classes = new ClassShareStats[_classNames.Count],
         };
+        Describe(stats, (_, _) => default);
         _lastEnd = now;
         Reset(DateTimeOffset.MinValue, droppedTotal, skipsTotal);
         return stats;
@@ -177,10 +196,10 @@ public sealed class ClassAreaAccumulator
     private WindowStats Close(DateTimeOffset now, long droppedTotal, long skipsTotal)
     {
         _lastEnd = now;
-        var classes = new ClassShareStats[_sum.Length];
+        var classes = new ClassShareStats[_classNames.Count];
         for (var c = 0; c < classes.Length; c++)
         {
-            classes[c] = new ClassShareStats(_sum[c] / _frames, _min[c], _max[c], _last[c]);
+            classes[c] = StatsAt(c);
         }
 
         var samples = Math.Min(_frames, MaxLatencySamples);
@@ -202,8 +221,32 @@ public sealed class ClassAreaAccumulator
             ClassNames = _classNames,
             Classes = classes,
         };
+        Describe(stats, (region, series) => StatsAt(_layout.ShareIndex(region, series)), (region, series) => StatsAt(_layout.AreaIndex(region, series)));
         Reset(DateTimeOffset.MinValue, droppedTotal, skipsTotal);
         return stats;
+    }
+
+    private ClassShareStats StatsAt(int i) => new(_sum[i] / _frames, _min[i], _max[i], _last[i]);
+
+    /// <summary>Adds the groups, zones and ground areas of the layout to a closing window.</summary>
+    private void Describe(WindowStats stats, Func<int, int, ClassShareStats> share, Func<int, int, ClassShareStats>? area = null)
+    {
+        area ??= share;
+        var layout = _layout;
+        IReadOnlyList<NamedStats> Groups(int region) =>
+            [.. layout.Groups.Select((g, i) => new NamedStats(g.Name, share(region, layout.Classes + i)))];
+        IReadOnlyList<NamedStats> Areas(int region) =>
+            layout.Ground is null ? [] : [.. layout.GroundSeries.Select(s => new NamedStats(layout.SeriesNames[s], area(region, s)))];
+        stats.Groups = Groups(0);
+        stats.GroundAreas = Areas(0);
+        stats.GroundExcludedShare = layout.Ground is null ? null : Counter?.GroundExcludedShare;
+        var frameShares = Counter?.ZoneFrameShares ?? [];
+        stats.Zones = [.. layout.Zones.Select((z, i) => new ZoneStats(
+            z.Name,
+            i < frameShares.Count ? frameShares[i] : 0,
+            [.. Enumerable.Range(0, layout.Classes).Select(c => share(i + 1, c))],
+            Groups(i + 1),
+            Areas(i + 1)))];
     }
 
     /// <summary>Nearest-rank percentile (sorts the samples in place).</summary>

@@ -29,6 +29,47 @@ internal static class SceneGenerator
         new(150, 180, 225), new(120, 150, 200), new(90, 120, 170), new(60, 85, 130), new(45, 60, 95),
     ];
 
+    /// <summary>
+    /// Adds a scripted queue: <paramref name="script"/>'s cars drive towards the camera in the lane nearest
+    /// to it, stop one behind the other at a stop line, stand, and drive on. That lane and the cross street
+    /// are cleared of other vehicles so that the queue is the only thing that changes the lane.
+    /// </summary>
+    public static QueueGeometry AddQueue(StreetScene scene, QueueScript script, long seed)
+    {
+        var r = new SceneRandom(seed, 0x9E3779B9UL);
+        var look = r.Fork(1);
+        double? laneX = null;
+        for (var lane = 0; lane < scene.Lanes; lane++)
+        {
+            var x = (-scene.Lanes * scene.LaneWidth / 2) + ((lane + 0.5) * scene.LaneWidth);
+            var away = x > 0 ^ scene.LeftHandTraffic;
+            if (!away && (laneX is null || Math.Abs(x - scene.CameraX) < Math.Abs(laneX.Value - scene.CameraX)))
+            {
+                laneX = x;
+            }
+        }
+
+        var centre = laneX ?? (-scene.Lanes * scene.LaneWidth / 2) + (scene.LaneWidth / 2);
+        scene.Movers.RemoveAll(m => m.Kind != MoverKind.Pedestrian && (m.AlongX || Math.Abs(m.Fixed - centre) < scene.LaneWidth / 2));
+        const double StopLine = 14, Gap = 2.0;
+        var speed = -Math.Abs(script.Speed);
+        var at = StopLine;
+        for (var k = 0; k < script.Cars; k++)
+        {
+            var car = Vehicle(MoverKind.Car, r, look, centre, 0, speed, false, 0, 1);
+            scene.Movers.Add(new Mover
+            {
+                Kind = car.Kind, Fixed = car.Fixed, Speed = speed, Min = 0, Max = 1,
+                Width = car.Width, Length = car.Length, Height = car.Height,
+                Colour = car.Colour, Colour2 = car.Colour2, Colour3 = car.Colour3, Skin = car.Skin, Variant = car.Variant,
+                Stop = (at, script.FormsAt + (k * script.Interval), script.DissolvesAt + (k * script.LeaveInterval)),
+            });
+            at += car.Length + Gap;
+        }
+
+        return new QueueGeometry(centre - scene.CameraX - (scene.LaneWidth / 2), centre - scene.CameraX + (scene.LaneWidth / 2), StopLine, at - Gap);
+    }
+
     public static StreetScene Generate(long seed)
     {
         var rng = new SceneRandom(seed, 0x5713EE7UL);

@@ -152,8 +152,19 @@ internal sealed class Mover
 
     public int Variant { get; init; }
 
+    /// <summary>For a scripted stop (a queue): where it stands, from when until when; null for free traffic.</summary>
+    public (double At, double From, double Until)? Stop { get; init; }
+
     public double Position(double t)
     {
+        if (Stop is { } stop)
+        {
+            // Drives in at |Speed|, stands, drives on in the same direction.
+            return t < stop.From ? stop.At - (Speed * (stop.From - t))
+                : t > stop.Until ? stop.At + (Speed * (t - stop.Until))
+                : stop.At;
+        }
+
         var span = Max - Min;
         var p = (Start + (Speed * t) - Min) % span;
         if (p < 0)
@@ -281,3 +292,18 @@ internal sealed class StreetScene
         return null;
     }
 }
+
+/// <summary>
+/// A queue that forms and dissolves: <see cref="Cars"/> cars arrive at a stop line one every
+/// <see cref="Interval"/> seconds from <see cref="FormsAt"/>, and drive off in the same order, one every
+/// <see cref="LeaveInterval"/> seconds, from <see cref="DissolvesAt"/> (as a platoon does at a green light).
+/// They drive at <see cref="Speed"/> metres per second.
+/// </summary>
+public sealed record QueueScript(double FormsAt, double DissolvesAt, int Cars = 6, double Interval = 1.0, double LeaveInterval = 0.3, double Speed = 12);
+
+/// <summary>Where a scripted queue stands, in the ground coordinates of <see cref="SyntheticGroundTruth"/> (metres, camera at the origin).</summary>
+/// <param name="Left">The lane's left edge (X).</param>
+/// <param name="Right">The lane's right edge (X).</param>
+/// <param name="Front">The stop line (Y, forward from the camera).</param>
+/// <param name="Back">The rear of the last car (Y).</param>
+public sealed record QueueGeometry(double Left, double Right, double Front, double Back);

@@ -29,6 +29,12 @@ public sealed partial class StreetSceneRenderer
 
     /// <summary>Creates a renderer for any 64-bit scene seed (datasets derive one per sample).</summary>
     public StreetSceneRenderer(long seed, int width, int height)
+        : this(seed, width, height, null)
+    {
+    }
+
+    /// <summary>Creates a renderer whose street also shows a scripted queue (<see cref="Queue"/> says where).</summary>
+    public StreetSceneRenderer(long seed, int width, int height, QueueScript? queue)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 16);
         ArgumentOutOfRangeException.ThrowIfLessThan(height, 16);
@@ -38,6 +44,11 @@ public sealed partial class StreetSceneRenderer
         Width = width;
         Height = height;
         _scene = SceneGenerator.Generate(seed);
+        if (queue is not null)
+        {
+            Queue = SceneGenerator.AddQueue(_scene, queue, seed);
+        }
+
         _canvas = new Canvas(SceneRandom.Mix((ulong)seed ^ 0xC0FFEEUL));
         _f = _scene.FocalOverWidth * width;
         _cx = _scene.CentreXOverWidth * width;
@@ -47,6 +58,13 @@ public sealed partial class StreetSceneRenderer
     }
 
     public long Seed { get; }
+
+    /// <summary>Where the scripted queue stands, or null without one.</summary>
+    public QueueGeometry? Queue { get; }
+
+    /// <summary>The scene's camera as an exact ground-plane calibration.</summary>
+    public SyntheticGroundTruth Ground =>
+        new(_scene.FocalOverWidth, _scene.CentreXOverWidth, _scene.HorizonOverHeight, _scene.CameraHeight);
 
     public int Width { get; }
 
@@ -109,4 +127,94 @@ public sealed partial class StreetSceneRenderer
     private static Paint Emit(Bgr c, int grain = 0) => new(c.B, c.G, c.R, grain);
 
     private bool IsDark => _scene.Light != LightMode.Day;
+}
+
+/// <summary>
+/// The synthetic street's camera seen as a ground-plane calibration: a pinhole at height
+/// <see cref="CameraHeight"/> looking along the street with no tilt, so the ground maps to the image by
+/// an exact homography. Ground coordinates are metres: X to the right of the camera, Y forward from it
+/// (the camera stands at the origin). Everything here is derived from the scene's own camera, not fitted.
+/// </summary>
+public sealed class SyntheticGroundTruth
+{
+    private readonly double _focalOverWidth;
+    private readonly double _centreX;
+    private readonly double _horizonY;
+
+    internal SyntheticGroundTruth(double focalOverWidth, double centreXOverWidth, double horizonOverHeight, double cameraHeight)
+    {
+        _focalOverWidth = focalOverWidth;
+        _centreX = centreXOverWidth;
+        _horizonY = horizonOverHeight;
+        CameraHeight = cameraHeight;
+    }
+
+    public double CameraHeight { get; }
+
+    /// <summary>Relative image row of the horizon.</summary>
+    public double HorizonY => _horizonY;
+
+    /// <summary>Where ground point (x right, y forward; metres) appears, in relative image coordinates (y must be positive).</summary>
+    public Areas.RelativePoint ToImage(double x, double y, int width, int height)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(y);
+        var f = _focalOverWidth * width;
+        return new((_centreX + (f * x / y / width)), _horizonY + (f * CameraHeight / y / height));
+    }
+
+    /// <summary>
+    /// The exact homography from relative image coordinates of a <paramref name="width"/>×<paramref name="height"/>
+    /// frame to the ground (row-major 3x3). The image does not depend on the size except through the aspect
+    /// ratio the focal length is given in.
+    /// </summary>
+    public double[] ImageToGround(int width, int height)
+    {
+        // Pixel u = cx + f X / Y, v = cy + f h / Y  =>  Y = f h / (v - cy), X = (u - cx) h / (v - cy),
+        // with u = x W, v = y H in relative coordinates.
+        var f = _focalOverWidth * width;
+        double cx = _centreX * width, cy = _horizonY * height, h = CameraHeight;
+        return
+        [
+            width * h, 0, -cx * h,
+            0, 0, f * h,
+            0, height, -cy,
+        ];
+    }
+
+    /// <summary>A ground plane with the exact homography.</summary>
+    public Areas.GroundPlane Plane(int width, int height, double maxDistance) =>
+        new(ImageToGround(width, height), maxDistance, new Areas.RelativePoint(0.5, (1 + _horizonY) / 2));
+
+    /// <summary>
+    /// The exact ground area of each pixel of a <paramref name="width"/>×<paramref name="height"/> label map,
+    /// in square metres, integrated in closed form (not through a homography): a pixel row [v, v+1] below the
+    /// horizon covers f·h²/2 · ((v − cy)⁻² − (v + 1 − cy)⁻²) m² per pixel. Rows that reach the horizon, and
+    /// pixels whose centre lies farther than <paramref name="maxDistance"/> from the camera, get 0.
+    /// </summary>
+    public double[] ExactPixelAreas(int width, int height, double maxDistance)
+    {
+        var f = _focalOverWidth * width;
+        double cx = _centreX * width, cy = _horizonY * height, h = CameraHeight;
+        var areas = new double[width * height];
+        for (var v = 0; v < height; v++)
+        {
+            if (v <= cy)
+            {
+                continue;
+            }
+
+            var rowArea = f * h * h / 2 * ((1 / ((v - cy) * (v - cy))) - (1 / ((v + 1 - cy) * (v + 1 - cy))));
+            var forward = f * h / (v + 0.5 - cy);
+            for (var u = 0; u < width; u++)
+            {
+                var right = (u + 0.5 - cx) * h / (v + 0.5 - cy);
+                if (Math.Sqrt((right * right) + (forward * forward)) <= maxDistance)
+                {
+                    areas[(v * width) + u] = rowArea;
+                }
+            }
+        }
+
+        return areas;
+    }
 }

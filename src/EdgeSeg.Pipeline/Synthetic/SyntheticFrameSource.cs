@@ -15,26 +15,27 @@ public sealed class SyntheticFrameSource : ILabeledFrameSource
     /// <summary>URI scheme of synthetic sources.</summary>
     public const string Scheme = "synthetic";
 
-    private static readonly string[] Keys = ["seed", "size", "fps"];
+    private static readonly string[] Keys = ["seed", "size", "fps", "queue"];
 
     private readonly StreetSceneRenderer _renderer;
     private readonly LabelMap _scratch = new();
     private readonly DateTimeOffset _epoch;
     private long _next;
 
-    public SyntheticFrameSource(int seed, int width, int height, double fps)
+    public SyntheticFrameSource(int seed, int width, int height, double fps, QueueScript? queue = null)
     {
         if (!(fps > 0) || fps > 1000)
         {
             throw new ArgumentOutOfRangeException(nameof(fps), fps, "fps must be in (0, 1000]");
         }
 
-        _renderer = new StreetSceneRenderer(seed, width, height);
+        _renderer = new StreetSceneRenderer(seed, width, height, queue);
         Seed = seed;
         NominalFps = fps;
         // Timestamps are derived from the frame index, not the wall clock, so runs are repeatable.
         _epoch = DateTimeOffset.UnixEpoch;
-        Description = string.Create(CultureInfo.InvariantCulture, $"synthetic://street?seed={seed}&size={width}x{height}&fps={fps}");
+        Description = string.Create(CultureInfo.InvariantCulture, $"synthetic://street?seed={seed}&size={width}x{height}&fps={fps}")
+            + (queue is null ? string.Empty : string.Create(CultureInfo.InvariantCulture, $"&queue={queue.FormsAt}-{queue.DissolvesAt}"));
     }
 
     public string Description { get; }
@@ -42,6 +43,12 @@ public sealed class SyntheticFrameSource : ILabeledFrameSource
     public double? NominalFps { get; }
 
     public int Seed { get; }
+
+    /// <summary>The camera's exact ground-plane calibration.</summary>
+    public SyntheticGroundTruth Ground => _renderer.Ground;
+
+    /// <summary>Where the scripted queue stands (<c>queue=FORMS-DISSOLVES</c>), or null.</summary>
+    public QueueGeometry? Queue => _renderer.Queue;
 
     public int Width => _renderer.Width;
 
@@ -52,7 +59,8 @@ public sealed class SyntheticFrameSource : ILabeledFrameSource
 
     /// <summary>
     /// Opens a <c>synthetic://street</c> URI. Query keys: <c>seed</c> (integer, default 0), <c>size</c>
-    /// (WIDTHxHEIGHT, default 1024x512), <c>fps</c> (default 15).
+    /// (WIDTHxHEIGHT, default 1024x512), <c>fps</c> (default 15), <c>queue</c> (FORMS-DISSOLVES seconds: a
+    /// scripted queue in the lane nearest the camera, <see cref="QueueScript"/>).
     /// </summary>
     /// <exception cref="ArgumentException">Wrong scheme or host, unknown or repeated key.</exception>
     /// <exception cref="FormatException">A value that does not parse or is out of range.</exception>
@@ -76,6 +84,7 @@ public sealed class SyntheticFrameSource : ILabeledFrameSource
 
         int seed = 0, width = 1024, height = 512;
         double fps = 15;
+        QueueScript? queue = null;
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var query = uri.Query.TrimStart('?');
         foreach (var part in query.Split('&', StringSplitOptions.RemoveEmptyEntries))
@@ -109,6 +118,18 @@ public sealed class SyntheticFrameSource : ILabeledFrameSource
                     }
 
                     break;
+                case "QUEUE":
+                    var times = value.Split('-');
+                    if (times.Length != 2
+                        || !double.TryParse(times[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var forms)
+                        || !double.TryParse(times[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var dissolves)
+                        || !(forms >= 0) || !(dissolves > forms) || dissolves > 1e6)
+                    {
+                        throw new FormatException($"queue: '{value}' is not FORMS-DISSOLVES in seconds (allowed: e.g. 20-50, 0 <= FORMS < DISSOLVES)");
+                    }
+
+                    queue = new QueueScript(forms, dissolves);
+                    break;
                 default:
                     if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out fps) || !(fps > 0) || fps > 1000)
                     {
@@ -119,7 +140,7 @@ public sealed class SyntheticFrameSource : ILabeledFrameSource
             }
         }
 
-        return new SyntheticFrameSource(seed, width, height, fps);
+        return new SyntheticFrameSource(seed, width, height, fps, queue);
     }
 
     /// <summary>Parses <c>WIDTHxHEIGHT</c> with both sides in 16..8192.</summary>

@@ -53,11 +53,30 @@ internal static class AppStartup
         }
     }
 
-    /// <summary>A CRF refiner for each camera that enables one (null for the others).</summary>
-    public static CameraRefinements Refinements(LoadedConfiguration config) =>
-        new([.. config.Options.Cameras.Select(c => c.Refinement is { Enabled: true } r
-            ? new RefinementStage(new BilateralCrfRefiner(r.ToCrfOptions()), TimeSpan.FromMilliseconds(r.BudgetMs))
-            : null)]);
+    /// <summary>
+    /// Each camera's stages for the loaded model: a CRF refiner where one is enabled, and its zones, class
+    /// groups, ground plane and occupancy rules resolved against the model's classes and input size. On a
+    /// configuration error writes every problem and returns null (exit 78).
+    /// </summary>
+    public static CameraStages? Cameras(LoadedConfiguration config, OnnxSegmenter segmenter, TextWriter error, TextWriter? log = null)
+    {
+        IReadOnlyList<CameraAreas> areas;
+        try
+        {
+            areas = AreaConfiguration.Build(config.Options, segmenter.Model.Labels, segmenter.Model.Width, segmenter.Model.Height, log is null ? null : log.WriteLine);
+        }
+        catch (ConfigurationException e)
+        {
+            ReportConfigurationErrors(e, error);
+            return null;
+        }
+
+        return new CameraStages(
+            [.. config.Options.Cameras.Select(c => c.Refinement is { Enabled: true } r
+                ? new RefinementStage(new BilateralCrfRefiner(r.ToCrfOptions()), TimeSpan.FromMilliseconds(r.BudgetMs))
+                : null)],
+            areas);
+    }
 
     public static void ReportConfigurationErrors(ConfigurationException e, TextWriter error)
     {

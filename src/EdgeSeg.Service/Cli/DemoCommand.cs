@@ -123,7 +123,11 @@ internal static class DemoCommand
             token).ConfigureAwait(false);
         await subscriber.SubscribeAsync("edgeseg/demo/#", cancellationToken: token).ConfigureAwait(false);
 
-        using var refinements = AppStartup.Refinements(config);
+        using var refinements = AppStartup.Cameras(config, segmenter, Console.Error);
+        if (refinements is null)
+        {
+            return ExitCodes.Config;
+        }
 
         using var host = ServiceHost.Build(config, segmenter, refinements, LogLevel.Warning);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);

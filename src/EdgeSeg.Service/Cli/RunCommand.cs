@@ -37,7 +37,11 @@ internal static class RunCommand
             return ExitCodes.Config;
         }
 
-        using var refinements = AppStartup.Refinements(config);
+        using var refinements = AppStartup.Cameras(config, segmenter, Console.Error, Console.Out);
+        if (refinements is null)
+        {
+            return ExitCodes.Config;
+        }
 
         using var host = ServiceHost.Build(config, segmenter, refinements, LogLevel.Information);
         await host.RunAsync(token).ConfigureAwait(false);

@@ -43,6 +43,23 @@ internal static class ConfigurationKeyChecker
 
     private static void CheckValue(IConfigurationSection section, Type type, string path, List<string> errors)
     {
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Dictionary<,>) && type.GetGenericArguments()[0] == typeof(string))
+        {
+            // A map: any key is the user's own name; its values are checked against the value type.
+            if (section.Value is { Length: > 0 })
+            {
+                errors.Add($"{path}: expected an object of named entries, got the value '{section.Value}'");
+                return;
+            }
+
+            foreach (var entry in section.GetChildren())
+            {
+                CheckValue(entry, type.GetGenericArguments()[1], $"{path}.{entry.Key}", errors);
+            }
+
+            return;
+        }
+
         var elementType = ElementType(type);
         if (elementType is not null)
         {

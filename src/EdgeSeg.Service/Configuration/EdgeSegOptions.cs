@@ -90,6 +90,81 @@ public sealed class CameraOptions
 
     /// <summary>Optional fully connected CRF on this camera's masks.</summary>
     public RefinementOptions Refinement { get; set; } = new();
+
+    /// <summary>Named regions of the view whose class shares are published as well (zones may overlap).</summary>
+    public List<ZoneOptions> Zones { get; set; } = [];
+
+    /// <summary>Optional ground-plane calibration: square metres per class (and per zone).</summary>
+    public GroundOptions Ground { get; set; } = new();
+}
+
+/// <summary>A zone: a simple polygon in relative image coordinates (0..1), with optional occupancy rules.</summary>
+public sealed class ZoneOptions
+{
+    /// <summary>Unique per camera; a topic level (no '/', '+', '#').</summary>
+    public string Name { get; set; } = string.Empty;
+
+    /// <summary>[x, y] pairs, x from the left, y from the top, 0..1; at least 3, not self-intersecting.</summary>
+    public List<List<double>> Points { get; set; } = [];
+
+    public List<OccupancyOptions> Occupancy { get; set; } = [];
+}
+
+/// <summary>
+/// An occupancy condition on a zone: the share of <see cref="Class"/> (a class or a class group) above
+/// <see cref="Above"/> for <see cref="MinSeconds"/> starts it; below <see cref="Below"/> for
+/// <see cref="EndSeconds"/> ends it. Each start and end is published on …/events.
+/// </summary>
+public sealed class OccupancyOptions
+{
+    /// <summary>Names the condition in events ("queue"); unique per zone.</summary>
+    public string Name { get; set; } = string.Empty;
+
+    /// <summary>A class of the model or a group of <see cref="StatisticsOptions.ClassGroups"/>.</summary>
+    public string Class { get; set; } = string.Empty;
+
+    /// <summary>Share (0..1] above which the condition holds.</summary>
+    public double Above { get; set; }
+
+    /// <summary>Share below which it stops holding (hysteresis); null: 80 % of <see cref="Above"/>.</summary>
+    public double? Below { get; set; }
+
+    /// <summary>How long the share must stay above <see cref="Above"/> before the start is published.</summary>
+    public double MinSeconds { get; set; }
+
+    /// <summary>How long the share must stay below <see cref="Below"/> before the end is published.</summary>
+    public double EndSeconds { get; set; } = 1;
+}
+
+/// <summary>
+/// The camera's ground plane, from four or more image ↔ ground point pairs (a least-squares homography),
+/// or, for synthetic:// sources, from the scene's own camera (<see cref="FromSource"/>).
+/// </summary>
+public sealed class GroundOptions
+{
+    public List<GroundPointOptions> Points { get; set; } = [];
+
+    /// <summary>Use the exact calibration of a synthetic:// source instead of <see cref="Points"/>.</summary>
+    public bool FromSource { get; set; }
+
+    /// <summary>The start is refused when a point pair reprojects farther than this, in pixels of the model's input.</summary>
+    public double MaxReprojectionErrorPixels { get; set; } = 3;
+
+    /// <summary>Pixels whose centre lies farther than this from the ground origin (metres) have no area.</summary>
+    public double MaxDistanceMetres { get; set; } = 80;
+
+    /// <summary>Classes and groups whose square metres are published; empty: the ground classes and what stands on them.</summary>
+    public List<string> Classes { get; set; } = [];
+
+    public bool Enabled => FromSource || Points.Count > 0;
+}
+
+/// <summary>One calibration pair: where a ground point is in the image (relative [x, y]) and on the ground ([x, y] metres).</summary>
+public sealed class GroundPointOptions
+{
+    public List<double> Image { get; set; } = [];
+
+    public List<double> Ground { get; set; } = [];
 }
 
 /// <summary>
@@ -197,4 +272,7 @@ public sealed class StatisticsOptions
 
     /// <summary>Window length in frames; 0 = use <see cref="WindowSeconds"/>.</summary>
     public int WindowFrames { get; set; }
+
+    /// <summary>Named groups of classes ("vehicle": ["car", "truck", …]) published beside the classes and usable wherever a class is.</summary>
+    public Dictionary<string, List<string>> ClassGroups { get; set; } = [];
 }

@@ -112,6 +112,7 @@ public static class EdgeSegOptionsValidator
             }
         }
 
+        AreaConfiguration.Validate(o, errors);
         var mqtt = o.Mqtt;
         if (string.IsNullOrWhiteSpace(mqtt.Host))
         {

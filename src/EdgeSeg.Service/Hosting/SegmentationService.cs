@@ -25,7 +25,7 @@ internal sealed class SegmentationService : BackgroundService
     private readonly ILoggerFactory _loggers;
     private readonly ILogger<SegmentationService> _logger;
     private readonly IHostApplicationLifetime _lifetime;
-    private readonly IReadOnlyList<RefinementStage?> _refinements;
+    private readonly CameraStages _stages;
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
     private readonly PipelineHeartbeat _heartbeat;
 
@@ -35,7 +35,7 @@ internal sealed class SegmentationService : BackgroundService
         MqttStatsPublisher publisher,
         ILoggerFactory loggers,
         IHostApplicationLifetime lifetime,
-        CameraRefinements refinements,
+        CameraStages stages,
         PipelineHeartbeat heartbeat)
     {
         _heartbeat = heartbeat;
@@ -45,7 +45,7 @@ internal sealed class SegmentationService : BackgroundService
         _loggers = loggers;
         _logger = loggers.CreateLogger<SegmentationService>();
         _lifetime = lifetime;
-        _refinements = refinements.Stages;
+        _stages = stages;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -54,9 +54,7 @@ internal sealed class SegmentationService : BackgroundService
         var window = options.Statistics.WindowFrames > 0
             ? WindowPolicy.Frames(options.Statistics.WindowFrames)
             : WindowPolicy.Seconds(options.Statistics.WindowSeconds);
-        var cameras = options.Cameras
-            .Select((c, i) => new CameraDefinition(c.Name, c.Source, c.MaxFps, _refinements.Count > i ? _refinements[i] : null))
-            .ToList();
+        var cameras = _stages.Definitions(options);
         var model = _segmenter.Model.Name;
         foreach (var attempt in _segmenter.ProviderAttempts)
         {
@@ -69,6 +67,13 @@ internal sealed class SegmentationService : BackgroundService
 
         using var pipeline = new SegmentationPipeline(
             _segmenter, cameras, window, w => _publisher.Enqueue(model, w), _loggers, _config.BaseDirectory);
+        pipeline.OccupancyHandler = (camera, e) =>
+        {
+            _logger.LogInformation(
+                "camera {Camera}: occupancy {Rule} of zone {Zone} {Kind} ({Class} share {Share:0.###}, {Duration:0.#} s)",
+                camera, e.Rule.Name, e.ZoneName, e.Kind == "start" ? "started" : "ended", e.SeriesName, e.Share, e.Duration.TotalSeconds);
+            _publisher.EnqueueEvent(camera, e);
+        };
         using var healthStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var health = PublishHealthAsync(pipeline, healthStop.Token);
         _heartbeat.Attach(() => pipeline.Heartbeat);
@@ -224,14 +229,24 @@ internal sealed class SegmentationService : BackgroundService
     }
 }
 
-/// <summary>Per-camera refinement stages, in the order of the configured cameras (null: none). Owns the refiners.</summary>
-internal sealed class CameraRefinements(IReadOnlyList<RefinementStage?> stages) : IDisposable
+/// <summary>
+/// What each configured camera runs besides the model, built in one place and in the order of the
+/// configuration: its refinement stage (null: none; the refiners are owned here) and what it measures
+/// (zones, class groups, ground plane, occupancy rules).
+/// </summary>
+internal sealed class CameraStages(IReadOnlyList<RefinementStage?> refinements, IReadOnlyList<CameraAreas> areas) : IDisposable
 {
-    public IReadOnlyList<RefinementStage?> Stages { get; } = stages;
+    public IReadOnlyList<RefinementStage?> Refinements { get; } = refinements;
+
+    public IReadOnlyList<CameraAreas> Areas { get; } = areas;
+
+    /// <summary>The pipeline's definition of every configured camera.</summary>
+    public IReadOnlyList<CameraDefinition> Definitions(EdgeSegOptions options) =>
+        [.. options.Cameras.Select((c, i) => new CameraDefinition(c.Name, c.Source, c.MaxFps, Refinements[i], Areas[i]))];
 
     public void Dispose()
     {
-        foreach (var stage in Stages)
+        foreach (var stage in Refinements)
         {
             (stage?.Refiner as IDisposable)?.Dispose();
         }

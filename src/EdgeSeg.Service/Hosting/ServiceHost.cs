@@ -11,7 +11,7 @@ namespace EdgeSeg.Service.Hosting;
 /// <summary>Composes the generic host of the appliance from validated configuration and a loaded model.</summary>
 internal static class ServiceHost
 {
-    public static IHost Build(LoadedConfiguration config, OnnxSegmenter segmenter, CameraRefinements refinements, LogLevel minimumLevel)
+    public static IHost Build(LoadedConfiguration config, OnnxSegmenter segmenter, CameraStages refinements, LogLevel minimumLevel)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings
         {

@@ -204,6 +204,13 @@ public sealed class MqttStatsPublisher : BackgroundService
         _spool.Enqueue(Topics.Stats(stats.Camera), StatsPayload.Serialize(_deviceId, RunId, model, stats));
     }
 
+    /// <summary>Spools an occupancy event (durably, like a window).</summary>
+    public void EnqueueEvent(string camera, Pipeline.Areas.OccupancyEvent occupancy)
+    {
+        ArgumentNullException.ThrowIfNull(occupancy);
+        _spool.Enqueue(Topics.Events(camera), StatsPayload.SerializeEvent(_deviceId, RunId, camera, occupancy));
+    }
+
     /// <summary>Sets the retained health message: published now if connected, else on connecting; never spooled.</summary>
     public void EnqueueRetained(string topic, byte[] payload)
     {

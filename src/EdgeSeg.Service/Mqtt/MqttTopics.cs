@@ -18,6 +18,9 @@ public sealed class MqttTopics
 
     public string Stats(string camera) => $"{Root}/{camera}/stats";
 
+    /// <summary>Occupancy starts and ends (spooled, not retained).</summary>
+    public string Events(string camera) => $"{Root}/{camera}/events";
+
     /// <summary>Retained JSON: the camera's state (streaming, connecting, …), since when, and its last error.</summary>
     public string CameraStatus(string camera) => $"{Root}/{camera}/status";
 

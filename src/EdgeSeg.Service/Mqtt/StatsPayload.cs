@@ -62,19 +62,111 @@ public static class StatsPayload
             }
 
             w.WriteEndObject();
-            w.WriteStartObject("classes");
-            for (var c = 0; c < stats.Classes.Count; c++)
+            WriteClasses(w, "classes", stats.ClassNames, stats.Classes);
+            WriteNamed(w, "groups", stats.Groups, 6);
+            if (stats.GroundExcludedShare is { } excluded)
             {
-                var s = stats.Classes[c];
-                w.WriteStartObject(stats.ClassNames[c]);
-                w.WriteNumber("mean", Math.Round(s.Mean, 6));
-                w.WriteNumber("min", Math.Round(s.Min, 6));
-                w.WriteNumber("max", Math.Round(s.Max, 6));
-                w.WriteNumber("last", Math.Round(s.Last, 6));
+                WriteNamed(w, "area_m2", stats.GroundAreas, 2);
+                w.WriteNumber("area_excluded_share", Math.Round(excluded, 6));
+            }
+
+            if (stats.Zones.Count > 0)
+            {
+                w.WriteStartObject("zones");
+                foreach (var zone in stats.Zones)
+                {
+                    w.WriteStartObject(zone.Name);
+                    w.WriteNumber("frame_share", Math.Round(zone.FrameShare, 6));
+                    w.WriteStartObject("shares");
+                    for (var c = 0; c < zone.Classes.Count; c++)
+                    {
+                        w.WriteNumber(stats.ClassNames[c], Math.Round(zone.Classes[c].Mean, 6));
+                    }
+
+                    w.WriteEndObject();
+                    WriteClasses(w, "classes", stats.ClassNames, zone.Classes);
+                    WriteNamed(w, "groups", zone.Groups, 6);
+                    if (stats.GroundExcludedShare is not null)
+                    {
+                        WriteNamed(w, "area_m2", zone.GroundAreas, 2);
+                    }
+
+                    w.WriteEndObject();
+                }
+
                 w.WriteEndObject();
             }
 
             w.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void WriteClasses(Utf8JsonWriter w, string name, IReadOnlyList<string> names, IReadOnlyList<ClassShareStats> stats)
+    {
+        w.WriteStartObject(name);
+        for (var c = 0; c < stats.Count; c++)
+        {
+            WriteStats(w, names[c], stats[c], 6);
+        }
+
+        w.WriteEndObject();
+    }
+
+    /// <summary>Groups or square metres (an object per name with mean/min/max/last); always present for groups, even empty.</summary>
+    private static void WriteNamed(Utf8JsonWriter w, string name, IReadOnlyList<NamedStats> stats, int digits)
+    {
+        w.WriteStartObject(name);
+        foreach (var s in stats)
+        {
+            WriteStats(w, s.Name, s.Stats, digits);
+        }
+
+        w.WriteEndObject();
+    }
+
+    private static void WriteStats(Utf8JsonWriter w, string name, ClassShareStats s, int digits)
+    {
+        w.WriteStartObject(name);
+        w.WriteNumber("mean", Math.Round(s.Mean, digits));
+        w.WriteNumber("min", Math.Round(s.Min, digits));
+        w.WriteNumber("max", Math.Round(s.Max, digits));
+        w.WriteNumber("last", Math.Round(s.Last, digits));
+        w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// The JSON published on <c>&lt;prefix&gt;/&lt;device&gt;/&lt;camera&gt;/events</c> when an occupancy
+    /// starts or ends (docs/schemas/event.schema.json).
+    /// </summary>
+    public static byte[] SerializeEvent(string deviceId, string run, string camera, Pipeline.Areas.OccupancyEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        var buffer = new ArrayBufferWriter<byte>(512);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("schema", Schema);
+            w.WriteString("device", deviceId);
+            w.WriteString("camera", camera);
+            w.WriteString("run", run);
+            w.WriteString("timestamp", Iso(e.At));
+            w.WriteString("event", e.Kind);
+            w.WriteString("zone", e.ZoneName);
+            w.WriteString("rule", e.Rule.Name);
+            w.WriteString("class", e.SeriesName);
+            w.WriteNumber("above", e.Rule.Above);
+            w.WriteNumber("below", e.Rule.Below);
+            w.WriteNumber("share", Math.Round(e.Share, 6));
+            w.WriteNumber("peak_share", Math.Round(e.PeakShare, 6));
+            w.WriteString("since", Iso(e.Since));
+            if (e.Until is { } until)
+            {
+                w.WriteString("until", Iso(until));
+            }
+
+            w.WriteNumber("duration_s", Math.Round(e.Duration.TotalSeconds, 3));
             w.WriteEndObject();
         }
 

@@ -30,7 +30,7 @@ public sealed class HomeAssistantTests
         }.ToJsonString());
         var loaded = ConfigurationLoader.Load(config, new Dictionary<string, string?>());
         var segmenter = AppStartup.LoadModel(loaded, Console.Error)!;
-        return ServiceHost.Build(loaded, segmenter, AppStartup.Refinements(loaded), LogLevel.Warning);
+        return ServiceHost.Build(loaded, segmenter, AppStartup.Cameras(loaded, segmenter, Console.Error)!, LogLevel.Warning);
     }
 
     private static async Task<List<JsonElement>> Paho(int port, double seconds, Func<Task> during, params string[] filters)

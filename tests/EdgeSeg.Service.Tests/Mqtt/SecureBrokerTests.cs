@@ -138,7 +138,7 @@ public sealed class SecureBrokerTests
         var probe = await Probe(port, received);
         var loaded = ConfigurationLoader.Load(config, new Dictionary<string, string?>());
         using var segmenter = AppStartup.LoadModel(loaded, Console.Error)!;
-        using var refinements = AppStartup.Refinements(loaded);
+        using var refinements = AppStartup.Cameras(loaded, segmenter, Console.Error)!;
         using var host = ServiceHost.Build(loaded, segmenter, refinements, LogLevel.Warning);
         await host.StartAsync();
 

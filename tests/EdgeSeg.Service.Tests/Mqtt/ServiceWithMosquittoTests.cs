@@ -38,7 +38,7 @@ public sealed class ServiceWithMosquittoTests
     /// <summary>The hosted service built from a configuration file, on a looping street video.</summary>
     internal sealed class ServiceUnderTest : IDisposable
     {
-        private ServiceUnderTest(LoadedConfiguration config, OnnxSegmenter segmenter, CameraRefinements refinements, IHost host)
+        private ServiceUnderTest(LoadedConfiguration config, OnnxSegmenter segmenter, CameraStages refinements, IHost host)
         {
             Config = config;
             Segmenter = segmenter;
@@ -50,7 +50,7 @@ public sealed class ServiceWithMosquittoTests
 
         public OnnxSegmenter Segmenter { get; }
 
-        public CameraRefinements Refinements { get; }
+        public CameraStages Refinements { get; }
 
         public IHost Host { get; }
 
@@ -75,7 +75,7 @@ public sealed class ServiceWithMosquittoTests
             File.WriteAllText(configPath, json.ToJsonString());
             var config = ConfigurationLoader.Load(configPath, new Dictionary<string, string?>());
             var segmenter = AppStartup.LoadModel(config, Console.Error) ?? throw new InvalidOperationException("model did not load");
-            var refinements = AppStartup.Refinements(config);
+            var refinements = AppStartup.Cameras(config, segmenter, Console.Error) ?? throw new InvalidOperationException("camera stages did not build");
             return new ServiceUnderTest(config, segmenter, refinements, ServiceHost.Build(config, segmenter, refinements, LogLevel.Warning));
         }
 

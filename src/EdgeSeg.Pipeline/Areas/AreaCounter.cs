@@ -1,0 +1,234 @@
+using EdgeSeg.Pipeline.Frames;
+using EdgeSeg.Pipeline.Statistics;
+
+namespace EdgeSeg.Pipeline.Areas;
+
+/// <summary>
+/// Measures one label map into the flat vector of an <see cref="AreaLayout"/>: class and group shares of
+/// the whole frame and of every zone, and square metres on the ground. The zone rasters and pixel areas
+/// are built on the first frame of each size and kept; after that a frame costs one histogram pass (plus
+/// one weighted pass with a ground plane) and allocates nothing. Used on the inference thread only.
+/// </summary>
+public sealed class AreaCounter
+{
+    // Four interleaved histograms, as in ClassAreaCounter: consecutive pixels of a large uniform region
+    // hit the same bin, and one histogram would stall on every increment.
+    private const int Copies = 4;
+    private const int Bins = 256;
+
+    private readonly AreaLayout _layout;
+    private readonly long[] _classCounts;
+    private RegionMap? _map;
+    private float[]? _areas;
+    private int[] _histogram = [];
+    private double[] _areaSums = [];
+    private long[] _regionCounts = [];
+
+    public AreaCounter(AreaLayout layout)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        _layout = layout;
+        _classCounts = new long[layout.Classes];
+    }
+
+    public AreaLayout Layout => _layout;
+
+    /// <summary>Share of the frame's pixels that have no ground area (above the horizon or too far), at the last size measured.</summary>
+    public double GroundExcludedShare { get; private set; }
+
+    /// <summary>Each zone's share of the frame, at the last size measured (empty before the first frame).</summary>
+    public IReadOnlyList<double> ZoneFrameShares { get; private set; } = [];
+
+    /// <summary>Builds what a <paramref name="width"/>×<paramref name="height"/> label map needs (also done by the first <see cref="Measure"/>).</summary>
+    public void Prepare(int width, int height)
+    {
+        if (_map is null || _map.Width != width || _map.Height != height)
+        {
+            Build(width, height);
+        }
+    }
+
+    private void Build(int width, int height)
+    {
+        var map = RegionMap.Build(_layout.Zones, width, height);
+        _histogram = new int[Copies * map.Masks.Length * Bins];
+        _regionCounts = new long[map.Masks.Length * _layout.Classes];
+        ZoneFrameShares = [.. map.ZonePixels.Select(p => (double)p / (width * height))];
+        if (_layout.Ground is { } ground)
+        {
+            (_areas, GroundExcludedShare) = ground.PixelAreas(width, height);
+            _areaSums = new double[map.Masks.Length * Bins];
+        }
+
+        _map = map;
+    }
+
+    /// <summary>Writes the frame's values (see <see cref="AreaLayout"/>) into <paramref name="values"/>.</summary>
+    public void Measure(ReadOnlySpan<byte> labels, int width, int height, Span<double> values)
+    {
+        if (labels.Length != width * height)
+        {
+            throw new ArgumentException($"{labels.Length} labels for {width}x{height}", nameof(labels));
+        }
+
+        if (values.Length != _layout.ValueCount)
+        {
+            throw new ArgumentException($"{values.Length} values for a layout of {_layout.ValueCount}", nameof(values));
+        }
+
+        Prepare(width, height);
+        var map = _map!;
+        var regions = map.Masks.Length;
+        var classes = _layout.Classes;
+        values.Clear();
+        if (_layout.Zones.Count == 0)
+        {
+            // No zones: the whole-frame histogram is all there is to count.
+            ClassAreaCounter.Count(labels, _classCounts);
+            _classCounts.AsSpan().CopyTo(_regionCounts);
+        }
+        else
+        {
+            CountByRegion(labels, map.Regions, regions);
+        }
+
+        // Region 0 of the layout is the whole frame: every region id adds to it.
+        Span<long> counts = stackalloc long[classes];
+        for (var zone = -1; zone < _layout.Zones.Count; zone++)
+        {
+            counts.Clear();
+            for (var r = 0; r < regions; r++)
+            {
+                if (zone >= 0 && (map.Masks[r] & (1u << zone)) == 0)
+                {
+                    continue;
+                }
+
+                var row = _regionCounts.AsSpan(r * classes, classes);
+                for (var c = 0; c < classes; c++)
+                {
+                    counts[c] += row[c];
+                }
+            }
+
+            WriteShares(counts, values, zone + 1);
+        }
+
+        if (_layout.Ground is not null)
+        {
+            MeasureAreas(labels, map, values);
+        }
+    }
+
+    private void CountByRegion(ReadOnlySpan<byte> labels, ReadOnlySpan<ushort> regionOf, int regions)
+    {
+        var h = _histogram.AsSpan();
+        h.Clear();
+        var copy = regions * Bins;
+        int c1 = copy, c2 = 2 * copy, c3 = 3 * copy;
+        var i = 0;
+        for (; i + 4 <= labels.Length; i += 4)
+        {
+            h[(regionOf[i] * Bins) + labels[i]]++;
+            h[c1 + (regionOf[i + 1] * Bins) + labels[i + 1]]++;
+            h[c2 + (regionOf[i + 2] * Bins) + labels[i + 2]]++;
+            h[c3 + (regionOf[i + 3] * Bins) + labels[i + 3]]++;
+        }
+
+        for (; i < labels.Length; i++)
+        {
+            h[(regionOf[i] * Bins) + labels[i]]++;
+        }
+
+        var classes = _layout.Classes;
+        for (var r = 0; r < regions; r++)
+        {
+            for (var c = 0; c < classes; c++)
+            {
+                var b = (r * Bins) + c;
+                _regionCounts[(r * classes) + c] = (long)h[b] + h[c1 + b] + h[c2 + b] + h[c3 + b];
+            }
+        }
+    }
+
+    /// <summary>Class shares of the labelled pixels in one region, then the group sums.</summary>
+    private void WriteShares(ReadOnlySpan<long> counts, Span<double> values, int region)
+    {
+        long total = 0;
+        foreach (var n in counts)
+        {
+            total += n;
+        }
+
+        var block = values.Slice(_layout.ShareIndex(region, 0), _layout.Series);
+        if (total == 0)
+        {
+            return;
+        }
+
+        for (var c = 0; c < counts.Length; c++)
+        {
+            block[c] = (double)counts[c] / total;
+        }
+
+        AddGroups(block);
+    }
+
+    private void AddGroups(Span<double> block)
+    {
+        var groups = _layout.Groups;
+        for (var g = 0; g < groups.Count; g++)
+        {
+            // An index loop: foreach over an IReadOnlyList boxes its enumerator, once per group and frame.
+            var members = groups[g].Members;
+            var sum = 0.0;
+            for (var k = 0; k < members.Count; k++)
+            {
+                sum += block[members[k]];
+            }
+
+            block[_layout.Classes + g] = sum;
+        }
+    }
+
+    private void MeasureAreas(ReadOnlySpan<byte> labels, RegionMap map, Span<double> values)
+    {
+        var areas = _areas!;
+        var sums = _areaSums.AsSpan();
+        sums.Clear();
+        var regionOf = map.Regions;
+        for (var i = 0; i < labels.Length; i++)
+        {
+            sums[(regionOf[i] * Bins) + labels[i]] += areas[i];
+        }
+
+        var classes = _layout.Classes;
+        var regions = map.Masks.Length;
+        for (var zone = -1; zone < _layout.Zones.Count; zone++)
+        {
+            var block = values.Slice(_layout.AreaIndex(zone + 1, 0), _layout.Series);
+            for (var r = 0; r < regions; r++)
+            {
+                if (zone >= 0 && (map.Masks[r] & (1u << zone)) == 0)
+                {
+                    continue;
+                }
+
+                for (var c = 0; c < classes; c++)
+                {
+                    block[c] += sums[(r * Bins) + c];
+                }
+            }
+
+            AddGroups(block);
+        }
+    }
+
+    /// <summary>The labels of <paramref name="labels"/> as a layout of the whole frame only (tests, eval).</summary>
+    internal static double[] MeasureOnce(AreaLayout layout, LabelMap labels)
+    {
+        var values = new double[layout.ValueCount];
+        new AreaCounter(layout).Measure(labels.Labels, labels.Width, labels.Height, values);
+        return values;
+    }
+}
