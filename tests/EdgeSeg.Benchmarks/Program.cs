@@ -6,6 +6,7 @@ var rest = args.Length > 0 ? args[1..] : [];
 return command switch
 {
     "crf" => CrfBenchmark.Run(rest),
+    "zones" => ZoneBenchmark.Run(rest),
     _ => Usage(),
 };
 
@@ -25,6 +26,10 @@ static int Usage()
                 --margin M[,M…]     CRF copy margins to time side by side, 0 = update every pixel (default: CrfOptions default)
                 --tolerance T       CRF copy colour tolerance (default: CrfOptions default)
                 --shared DIR        the shared directory (default: $EDGESEG_SHARED_DIR or found upwards)
+          zones per-zone counting (AreaCounter) against the whole-frame count, side by side, on rendered
+                512x256 label maps: microseconds per frame and the ratio.
+                --zones N           zones, overlapping (default 8)
+                --rounds N          interleaved rounds (default 2000)
         """);
     return 2;
 }

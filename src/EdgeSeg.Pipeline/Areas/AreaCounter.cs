@@ -14,10 +14,20 @@ public sealed class AreaCounter
     // Four interleaved histograms, as in ClassAreaCounter: consecutive pixels of a large uniform region
     // hit the same bin, and one histogram would stall on every increment.
     private const int Copies = 4;
-    private const int Bins = 256;
+    private const int AreaBins = 256;
 
     private readonly AreaLayout _layout;
     private readonly long[] _classCounts;
+
+    // Labels are folded to _bins bins (every id from the class count up, ignore included, into the last) so
+    // that the histograms of all regions stay small enough for the first-level cache. Measured with the
+    // zones benchmark, 8 zones: 1.64x the whole-frame count with 256 bins and a region id read per pixel,
+    // 1.47x with 32 bins walked in runs through a lookup table, 1.37x folding with Math.Min instead.
+    private readonly int _bins;
+    // Zones are spatially coherent: each row is a few runs of one region, so the hot loop walks runs of
+    // labels with a fixed histogram offset instead of reading a region id per pixel.
+    private int[] _runStarts = [];
+    private int[] _runOffsets = [];
     private RegionMap? _map;
     private float[]? _areas;
     private int[] _histogram = [];
@@ -29,6 +39,7 @@ public sealed class AreaCounter
         ArgumentNullException.ThrowIfNull(layout);
         _layout = layout;
         _classCounts = new long[layout.Classes];
+        _bins = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)layout.Classes + 1);
     }
 
     public AreaLayout Layout => _layout;
@@ -51,13 +62,33 @@ public sealed class AreaCounter
     private void Build(int width, int height)
     {
         var map = RegionMap.Build(_layout.Zones, width, height);
-        _histogram = new int[Copies * map.Masks.Length * Bins];
+        _histogram = new int[Copies * map.Masks.Length * _bins];
+        if ((long)map.Masks.Length * _bins > ushort.MaxValue + 1)
+        {
+            throw new ArgumentException($"{map.Masks.Length} distinct zone overlaps is more than one camera can count; use fewer or less overlapping zones");
+        }
+
+        var starts = new List<int>();
+        var offsets = new List<int>();
+        for (var i = 0; i < map.Regions.Length; i++)
+        {
+            // A run ends at a region change and at the end of each row.
+            if (i == 0 || map.Regions[i] != map.Regions[i - 1] || i % width == 0)
+            {
+                starts.Add(i);
+                offsets.Add(map.Regions[i] * _bins);
+            }
+        }
+
+        starts.Add(map.Regions.Length);
+        _runStarts = [.. starts];
+        _runOffsets = [.. offsets];
         _regionCounts = new long[map.Masks.Length * _layout.Classes];
         ZoneFrameShares = [.. map.ZonePixels.Select(p => (double)p / (width * height))];
         if (_layout.Ground is { } ground)
         {
             (_areas, GroundExcludedShare) = ground.PixelAreas(width, height);
-            _areaSums = new double[map.Masks.Length * Bins];
+            _areaSums = new double[map.Masks.Length * AreaBins];
         }
 
         _map = map;
@@ -89,7 +120,7 @@ public sealed class AreaCounter
         }
         else
         {
-            CountByRegion(labels, map.Regions, regions);
+            CountByRegion(labels, regions);
         }
 
         // Region 0 of the layout is the whole frame: every region id adds to it.
@@ -120,32 +151,42 @@ public sealed class AreaCounter
         }
     }
 
-    private void CountByRegion(ReadOnlySpan<byte> labels, ReadOnlySpan<ushort> regionOf, int regions)
+    private void CountByRegion(ReadOnlySpan<byte> labels, int regions)
     {
         var h = _histogram.AsSpan();
         h.Clear();
-        var copy = regions * Bins;
-        int c1 = copy, c2 = 2 * copy, c3 = 3 * copy;
-        var i = 0;
-        for (; i + 4 <= labels.Length; i += 4)
+        var last = _layout.Classes;
+        var copy = regions * _bins;
+        var starts = _runStarts;
+        var runOffsets = _runOffsets;
+        for (var k = 0; k < runOffsets.Length; k++)
         {
-            h[(regionOf[i] * Bins) + labels[i]]++;
-            h[c1 + (regionOf[i + 1] * Bins) + labels[i + 1]]++;
-            h[c2 + (regionOf[i + 2] * Bins) + labels[i + 2]]++;
-            h[c3 + (regionOf[i + 3] * Bins) + labels[i + 3]]++;
+            var run = labels[starts[k]..starts[k + 1]];
+            var o0 = runOffsets[k];
+            int o1 = o0 + copy, o2 = o1 + copy, o3 = o2 + copy;
+            var i = 0;
+            for (; i + 4 <= run.Length; i += 4)
+            {
+                h[o0 + Math.Min(run[i], last)]++;
+                h[o1 + Math.Min(run[i + 1], last)]++;
+                h[o2 + Math.Min(run[i + 2], last)]++;
+                h[o3 + Math.Min(run[i + 3], last)]++;
+            }
+
+            for (; i < run.Length; i++)
+            {
+                h[o0 + Math.Min(run[i], last)]++;
+            }
         }
 
-        for (; i < labels.Length; i++)
-        {
-            h[(regionOf[i] * Bins) + labels[i]]++;
-        }
+        int c1 = copy, c2 = 2 * copy, c3 = 3 * copy;
 
         var classes = _layout.Classes;
         for (var r = 0; r < regions; r++)
         {
             for (var c = 0; c < classes; c++)
             {
-                var b = (r * Bins) + c;
+                var b = (r * _bins) + c;
                 _regionCounts[(r * classes) + c] = (long)h[b] + h[c1 + b] + h[c2 + b] + h[c3 + b];
             }
         }
@@ -199,7 +240,7 @@ public sealed class AreaCounter
         var regionOf = map.Regions;
         for (var i = 0; i < labels.Length; i++)
         {
-            sums[(regionOf[i] * Bins) + labels[i]] += areas[i];
+            sums[(regionOf[i] * AreaBins) + labels[i]] += areas[i];
         }
 
         var classes = _layout.Classes;
@@ -216,7 +257,7 @@ public sealed class AreaCounter
 
                 for (var c = 0; c < classes; c++)
                 {
-                    block[c] += sums[(r * Bins) + c];
+                    block[c] += sums[(r * AreaBins) + c];
                 }
             }
 

@@ -78,6 +78,57 @@ public sealed class Zone
         return null;
     }
 
+    /// <summary>
+    /// The part of a convex polygon inside the image (0..1 on both axes), by clipping against each edge of
+    /// the image in turn (Sutherland–Hodgman); fewer than 3 points when nothing of it is in view.
+    /// </summary>
+    public static List<RelativePoint> ClipToImage(IReadOnlyList<RelativePoint> convex)
+    {
+        ArgumentNullException.ThrowIfNull(convex);
+        var points = convex.ToList();
+        foreach (var (axisX, bound, keepBelow) in new[] { (true, 0.0, false), (true, 1.0, true), (false, 0.0, false), (false, 1.0, true) })
+        {
+            if (points.Count == 0)
+            {
+                break;
+            }
+
+            var clipped = new List<RelativePoint>();
+            for (var i = 0; i < points.Count; i++)
+            {
+                var a = points[i];
+                var b = points[(i + 1) % points.Count];
+                double va = axisX ? a.X : a.Y, vb = axisX ? b.X : b.Y;
+                bool ina = keepBelow ? va <= bound : va >= bound, inb = keepBelow ? vb <= bound : vb >= bound;
+                if (ina)
+                {
+                    clipped.Add(a);
+                }
+
+                if (ina != inb)
+                {
+                    var t = (bound - va) / (vb - va);
+                    clipped.Add(axisX ? new RelativePoint(bound, a.Y + (t * (b.Y - a.Y))) : new RelativePoint(a.X + (t * (b.X - a.X)), bound));
+                }
+            }
+
+            points = clipped;
+        }
+
+        // Clipping can leave points that coincide; a zone wants distinct corners.
+        var distinct = new List<RelativePoint>();
+        foreach (var p in points)
+        {
+            var q = new RelativePoint(Math.Clamp(Math.Round(p.X, 4), 0, 1), Math.Clamp(Math.Round(p.Y, 4), 0, 1));
+            if (distinct.Count == 0 || (distinct[^1] != q && distinct[0] != q))
+            {
+                distinct.Add(q);
+            }
+        }
+
+        return distinct;
+    }
+
     /// <summary>Whether (x, y) lies inside the polygon or on its boundary.</summary>
     public bool Contains(double x, double y)
     {

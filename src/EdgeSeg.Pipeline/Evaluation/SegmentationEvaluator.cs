@@ -26,7 +26,11 @@ public sealed record LabellingEvaluation(
     double MaxClassShareError);
 
 /// <summary>What <see cref="SegmentationEvaluator"/> measured.</summary>
-public sealed record EvaluationResult(int Frames, int TrimapWidth, LabellingEvaluation Raw, LabellingEvaluation? Refined);
+public sealed record EvaluationResult(int Frames, int TrimapWidth, LabellingEvaluation Raw, LabellingEvaluation? Refined)
+{
+    /// <summary>Zone and ground-area errors of the raw labels, when the evaluation was given a layout.</summary>
+    public AreaEvaluationResult? Areas { get; init; }
+}
 
 /// <summary>
 /// Runs a model over frames with known truth and measures what the appliance publishes: per-class IoU,
@@ -47,7 +51,11 @@ public sealed class SegmentationEvaluator
         _trimapWidth = trimapWidth;
     }
 
-    public EvaluationResult Run(ILabeledFrameSource source, int maxFrames, Action<int>? progress = null)
+    /// <summary>
+    /// Evaluates up to <paramref name="maxFrames"/> frames. With <paramref name="areas"/>, the zone shares and
+    /// ground areas of the raw labels are measured against those of the true labels as well.
+    /// </summary>
+    public EvaluationResult Run(ILabeledFrameSource source, int maxFrames, Action<int>? progress = null, AreaEvaluation? areas = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         var model = _segmenter.Model;
@@ -77,6 +85,7 @@ public sealed class SegmentationEvaluator
 
             BoundaryBand.Compute(truth, _trimapWidth, band);
             raw.Add(truth, output, atFrame, band);
+            areas?.Add(output, truth);
             if (_refiner is not null)
             {
                 _refiner.TryRefine(
@@ -94,7 +103,10 @@ public sealed class SegmentationEvaluator
             throw new FrameSourceException($"{source.Description}: no frames to evaluate");
         }
 
-        return new EvaluationResult(frames, _trimapWidth, raw.Result(model.Labels, frames), refined?.Result(model.Labels, frames));
+        return new EvaluationResult(frames, _trimapWidth, raw.Result(model.Labels, frames), refined?.Result(model.Labels, frames))
+        {
+            Areas = areas?.Result(),
+        };
     }
 
     /// <summary>Counts of one labelling.</summary>

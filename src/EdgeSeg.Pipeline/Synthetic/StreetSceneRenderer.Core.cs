@@ -59,8 +59,55 @@ public sealed partial class StreetSceneRenderer
 
     public long Seed { get; }
 
+    /// <summary>
+    /// Zones a traffic engineer would draw on this street, from the scene's own geometry: each lane
+    /// ("lane_1" from the left) from the first metres in view to <paramref name="far"/> metres, and the
+    /// pedestrian crossing or the intersection ("crossing") when the street has one in view. Polygons are
+    /// clipped to the image; a zone with nothing in view is left out.
+    /// </summary>
+    public IReadOnlyList<Areas.Zone> SuggestedZones(double far = 45)
+    {
+        var g = Ground;
+        var zones = new List<Areas.Zone>();
+        // The nearest ground row in view (the bottom of the image), and a little margin.
+        var near = Math.Max(2, (g.CameraHeight * _f / Height / (1 - g.HorizonY)) + 0.5);
+        void Add(string name, double x0, double x1, double y0, double y1)
+        {
+            if (y1 <= y0)
+            {
+                return;
+            }
+
+            var quad = new[] { (x0, y0), (x1, y0), (x1, y1), (x0, y1) }.Select(p => g.ToImage(p.Item1, p.Item2, Width, Height)).ToList();
+            var clipped = Areas.Zone.ClipToImage(quad);
+            if (clipped.Count >= 3 && Areas.Zone.Problem(clipped) is null)
+            {
+                zones.Add(new Areas.Zone(name, clipped));
+            }
+        }
+
+        var left = (-_scene.Lanes * _scene.LaneWidth / 2) - _camX;
+        for (var lane = 0; lane < _scene.Lanes; lane++)
+        {
+            var x0 = left + (lane * _scene.LaneWidth);
+            Add($"lane_{lane + 1}", x0 + 0.2, x0 + _scene.LaneWidth - 0.2, near, far);
+        }
+
+        var (c0, c1) = _scene.HasZebra ? (_scene.ZebraZ0, _scene.ZebraZ1) : _scene.HasIntersection ? (_scene.IntersectionZ0, _scene.IntersectionZ1) : (0, 0);
+        if (c1 > c0)
+        {
+            Add("crossing", -_scene.RoadHalf(0) - _camX, _scene.RoadHalf(1) - _camX, Math.Max(c0, near), c1);
+        }
+
+        return zones;
+    }
+
     /// <summary>Where the scripted queue stands, or null without one.</summary>
     public QueueGeometry? Queue { get; }
+
+    /// <summary>The centre of each lane, left to right, in ground coordinates (metres to the right of the camera).</summary>
+    public IReadOnlyList<double> LaneCentres =>
+        [.. Enumerable.Range(0, _scene.Lanes).Select(l => (-_scene.Lanes * _scene.LaneWidth / 2) + ((l + 0.5) * _scene.LaneWidth) - _camX)];
 
     /// <summary>The scene's camera as an exact ground-plane calibration.</summary>
     public SyntheticGroundTruth Ground =>

@@ -47,6 +47,12 @@ public sealed class SyntheticFrameSource : ILabeledFrameSource
     /// <summary>The camera's exact ground-plane calibration.</summary>
     public SyntheticGroundTruth Ground => _renderer.Ground;
 
+    /// <summary>The centre of each lane (<see cref="StreetSceneRenderer.LaneCentres"/>).</summary>
+    public IReadOnlyList<double> LaneCentres => _renderer.LaneCentres;
+
+    /// <summary>Lanes and the crossing of this street as zones (<see cref="StreetSceneRenderer.SuggestedZones"/>).</summary>
+    public IReadOnlyList<Areas.Zone> SuggestedZones(double far = 45) => _renderer.SuggestedZones(far);
+
     /// <summary>Where the scripted queue stands (<c>queue=FORMS-DISSOLVES</c>), or null.</summary>
     public QueueGeometry? Queue => _renderer.Queue;
 

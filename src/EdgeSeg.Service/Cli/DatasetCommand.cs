@@ -44,7 +44,7 @@ internal static class DatasetCommand
             return 0;
         });
 
-        return new Command("dataset", "Synthetic training and evaluation data.") { render };
+        return new Command("dataset", "Synthetic training and evaluation data.") { render, DatasetZonesCommand.Create() };
     }
 
     internal static bool TryParseSize(string text, out int width, out int height, out string error) =>

@@ -1,9 +1,13 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using EdgeSeg.Pipeline.Areas;
 using EdgeSeg.Pipeline.Capture;
 using EdgeSeg.Pipeline.Evaluation;
+using EdgeSeg.Pipeline.Inference;
 using EdgeSeg.Pipeline.Refinement;
+using EdgeSeg.Pipeline.Synthetic;
+using EdgeSeg.Service.Configuration;
 
 namespace EdgeSeg.Service.Cli;
 
@@ -27,9 +31,13 @@ internal static class EvalCommand
         var markdown = new Option<bool>("--markdown") { Description = "Print the per-class table as Markdown" };
         var crf = new Option<bool>("--crf") { Description = "Also measure the CRF-refined labels, side by side with the raw ones" };
         var iterations = new Option<int>("--crf-iterations") { Description = "Mean-field iterations for --crf", DefaultValueFactory = _ => 5 };
+        var zones = new Option<string?>("--zones")
+        {
+            Description = "A configuration file: also measure the zones, class groups and ground plane of its first camera (square metres against the synthetic street's exact geometry)",
+        };
         var command = new Command("eval", "Per-class IoU, mIoU, pixel accuracy and area-share error against ground truth")
         {
-            sources, frames, model, markdown, crf, iterations,
+            sources, frames, model, markdown, crf, iterations, zones,
         };
         command.SetAction(parse =>
         {
@@ -40,15 +48,22 @@ internal static class EvalCommand
                 return ExitCodes.Usage;
             }
 
+            if (models.Length == 2 && parse.GetValue(zones) is not null)
+            {
+                Console.Error.WriteLine("edgeseg eval: --zones measures one model; give one --model");
+                return ExitCodes.Usage;
+            }
+
             return models.Length == 2
                 ? Compare(parse.GetValue(sources)!, parse.GetValue(frames), models[0], models[1], parse.GetValue(markdown))
-                : Run(parse.GetValue(sources)!, parse.GetValue(frames), models.FirstOrDefault(), parse.GetValue(markdown), parse.GetValue(crf) ? parse.GetValue(iterations) : 0);
+                : Run(parse.GetValue(sources)!, parse.GetValue(frames), models.FirstOrDefault(), parse.GetValue(markdown), parse.GetValue(crf) ? parse.GetValue(iterations) : 0, parse.GetValue(zones));
         });
         return command;
     }
 
     /// <summary>Runs the evaluator over each source; on a bad source, writes why and returns its exit code instead.</summary>
-    private static (List<EvaluationResult>? Results, int Exit) Evaluate(SegmentationEvaluator evaluator, string[] sources, int frames)
+    private static (List<EvaluationResult>? Results, int Exit) Evaluate(
+        SegmentationEvaluator evaluator, string[] sources, int frames, Func<ILabeledFrameSource, AreaEvaluation?>? areas = null)
     {
         var results = new List<EvaluationResult>();
         foreach (var uri in sources)
@@ -67,7 +82,7 @@ internal static class EvalCommand
 
             try
             {
-                results.Add(evaluator.Run(labelled, frames));
+                results.Add(evaluator.Run(labelled, frames, areas: areas?.Invoke(labelled)));
             }
             catch (FrameSourceException e)
             {
@@ -121,7 +136,7 @@ internal static class EvalCommand
         return ExitCodes.Ok;
     }
 
-    private static int Run(string[] sources, int frames, string? model, bool markdown, int crfIterations)
+    private static int Run(string[] sources, int frames, string? model, bool markdown, int crfIterations, string? zonesConfig)
     {
         if (frames < 1)
         {
@@ -142,8 +157,21 @@ internal static class EvalCommand
             return ExitCodes.Usage;
         }
 
+        Func<ILabeledFrameSource, AreaEvaluation?>? areas = null;
+        if (zonesConfig is not null)
+        {
+            if (ZoneLayouts(zonesConfig, segmenter.Model) is not { } layout)
+            {
+                return ExitCodes.Config;
+            }
+
+            areas = source => TruthLayout(layout, source) is { } truth
+                ? new AreaEvaluation(truth.Predicted, truth.Truth)
+                : null;
+        }
+
         using var refiner = crfIterations > 0 ? new BilateralCrfRefiner(crfOptions) : null;
-        var (results, exit) = Evaluate(new SegmentationEvaluator(segmenter, refiner), sources, frames);
+        var (results, exit) = Evaluate(new SegmentationEvaluator(segmenter, refiner), sources, frames, areas);
         if (results is null)
         {
             return exit;
@@ -163,7 +191,53 @@ internal static class EvalCommand
             Console.WriteLine(EvaluationReport.Compare(combined.Raw, refined, combined.TrimapWidth));
         }
 
+        for (var i = 0; i < results.Count; i++)
+        {
+            if (results[i].Areas is { } a)
+            {
+                Console.WriteLine();
+                Console.WriteLine($"zones and ground areas on {sources[i]} ({results[i].Frames} frames):");
+                Console.Write(EvaluationReport.FormatAreas(a, markdown));
+            }
+        }
+
         return ExitCodes.Ok;
+    }
+
+    /// <summary>The first camera's zones, groups and ground plane of a configuration file, for the model; null after writing why not.</summary>
+    private static AreaLayout? ZoneLayouts(string path, ModelDescription model)
+    {
+        try
+        {
+            var config = ConfigurationLoader.Load(path);
+            return AreaConfiguration.Build(config.Options, model.Labels, model.Width, model.Height)[0].Layout;
+        }
+        catch (ConfigurationException e)
+        {
+            AppStartup.ReportConfigurationErrors(e, Console.Error);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The configured layout and its truth for one source: the same zones and groups, with the source's
+    /// exact ground plane when it is a synthetic street (without one, ground areas are not measured).
+    /// </summary>
+    private static (AreaLayout Predicted, AreaLayout Truth)? TruthLayout(AreaLayout configured, ILabeledFrameSource source)
+    {
+        if (configured.Ground is not null && source is SyntheticFrameSource street)
+        {
+            var exact = street.Ground.Plane(street.Width, street.Height, configured.Ground.MaxDistance);
+            return (configured, new AreaLayout(configured.ClassNames, configured.Groups, configured.Zones, exact, configured.GroundSeries));
+        }
+
+        if (configured.Ground is not null)
+        {
+            Console.Error.WriteLine($"edgeseg eval: {source.Description} has no known geometry; zones only, no square metres");
+        }
+
+        var flat = new AreaLayout(configured.ClassNames, configured.Groups, configured.Zones);
+        return (flat, flat);
     }
 }
 
@@ -242,6 +316,42 @@ internal static class EvaluationReport
         text.AppendLine(string.Format(inv, "pixel accuracy           A {0:0.0000}  B {1:0.0000}", a.Raw.PixelAccuracy, b.Raw.PixelAccuracy));
         text.AppendLine(string.Format(inv, "trimap-{0} accuracy        A {1:0.0000}  B {2:0.0000}", a.TrimapWidth, a.Raw.TrimapAccuracy, b.Raw.TrimapAccuracy));
         text.AppendLine(string.Format(inv, "worst share error        A {0:0.0000} ({1})  B {2:0.0000} ({3})  B − A {4:+0.0000;-0.0000}", worstA.MeanAbsShareError, worstA.Name, worstB.MeanAbsShareError, worstB.Name, worstB.MeanAbsShareError - worstA.MeanAbsShareError));
+        return text.ToString();
+    }
+
+    /// <summary>Per-zone share errors and square-metre errors.</summary>
+    public static string FormatAreas(AreaEvaluationResult areas, bool markdown)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var text = new StringBuilder();
+        if (areas.Zones.Count > 0)
+        {
+            text.AppendLine(markdown
+                ? "| zone | frame share | mean share error | worst class or group | its error |\n| --- | ---: | ---: | --- | ---: |"
+                : "zone             frame share  |share err|  worst (class or group)   its error");
+            foreach (var z in areas.Zones)
+            {
+                text.AppendLine(markdown
+                    ? string.Format(inv, "| {0} | {1:0.000} | {2:0.0000} | {3} | {4:0.0000} |", z.Name, z.FrameShare, z.MeanAbsShareError, z.WorstSeries, z.WorstAbsShareError)
+                    : string.Format(inv, "{0,-16} {1,11:0.000} {2,12:0.0000}  {3,-22} {4,10:0.0000}", z.Name, z.FrameShare, z.MeanAbsShareError, z.WorstSeries, z.WorstAbsShareError));
+            }
+        }
+
+        if (areas.Ground.Count > 0)
+        {
+            text.AppendLine();
+            text.AppendLine(markdown
+                ? "| region | class or group | true m² | predicted m² | mean abs error m² | relative |\n| --- | --- | ---: | ---: | ---: | ---: |"
+                : "region           class or group     true m²   pred m²   |err| m²   relative");
+            foreach (var g in areas.Ground.Where(g => g.MeanTrueM2 > 0 || g.MeanPredictedM2 > 0))
+            {
+                var relative = double.IsNaN(g.RelativeError) ? "-" : g.RelativeError.ToString("0.0%", inv);
+                text.AppendLine(markdown
+                    ? string.Format(inv, "| {0} | {1} | {2:0.0} | {3:0.0} | {4:0.0} | {5} |", g.Region, g.Series, g.MeanTrueM2, g.MeanPredictedM2, g.MeanAbsErrorM2, relative)
+                    : string.Format(inv, "{0,-16} {1,-15} {2,10:0.0} {3,9:0.0} {4,9:0.0} {5,10}", g.Region, g.Series, g.MeanTrueM2, g.MeanPredictedM2, g.MeanAbsErrorM2, relative));
+            }
+        }
+
         return text.ToString();
     }
 
