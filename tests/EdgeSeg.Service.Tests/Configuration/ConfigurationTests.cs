@@ -88,6 +88,45 @@ public sealed class ConfigurationTests
         { "zero CRF colour sigma", c => c["Cameras"]![1]!["Refinement"] = new JsonObject { ["AppearanceColorSigma"] = 0 }, "Cameras[1].Refinement.AppearanceColorSigma: must be" },
         { "negative CRF budget", c => c["Cameras"]![0]!["Refinement"] = new JsonObject { ["BudgetMs"] = -5 }, "Cameras[0].Refinement.BudgetMs: must be above 0" },
         { "unknown CRF key", c => c["Cameras"]![0]!["Refinement"] = new JsonObject { ["Iteration"] = 5 }, "Cameras[0].Refinement.Iteration: unknown key" },
+        { "zone of two points", c => c["Cameras"]![0]!["Zones"] = Zones(Zone("a", "0,0 1,1")), "Cameras[0].Zones[0].Points: a polygon needs at least 3 points, got 2" },
+        { "zone point outside the image", c => c["Cameras"]![0]!["Zones"] = Zones(Zone("a", "0,0 1.5,0 1,1")), "Cameras[0].Zones[0].Points: point 1 (1.5, 0) is outside the image" },
+        { "self-intersecting zone", c => c["Cameras"]![0]!["Zones"] = Zones(Zone("a", "0,0 1,1 1,0 0,1")), "Cameras[0].Zones[0].Points: edges 0-1 and 2-3 cross" },
+        { "zone point of one number", c => c["Cameras"]![0]!["Zones"] = Zones(Zone("a", "0,0 1 1,1")), "Cameras[0].Zones[0].Points[1]: a point is [x, y], got 1 numbers" },
+        { "two zones of one name", c => c["Cameras"]![1]!["Zones"] = Zones(Zone("a", "0,0 1,0 1,1"), Zone("a", "0,0 1,1 0,1")), "Cameras[1].Zones[1].Name: 'a' is already the name of another zone" },
+        { "zone name with a slash", c => c["Cameras"]![0]!["Zones"] = Zones(Zone("a/b", "0,0 1,0 1,1")), "Cameras[0].Zones[0].Name: required, a topic level" },
+        { "occupancy threshold above 1", c => c["Cameras"]![0]!["Zones"] = Zones(Zone("a", "0,0 1,0 1,1", new JsonObject { ["Name"] = "q", ["Class"] = "red", ["Above"] = 1.5 })), "Cameras[0].Zones[0].Occupancy[0].Above: a share above 0 and at most 1, got 1.5" },
+        { "occupancy Below above Above", c => c["Cameras"]![0]!["Zones"] = Zones(Zone("a", "0,0 1,0 1,1", new JsonObject { ["Name"] = "q", ["Class"] = "red", ["Above"] = 0.5, ["Below"] = 0.7 })), "Cameras[0].Zones[0].Occupancy[0].Below: a share from 0 to Above (0.5), got 0.7" },
+        { "negative occupancy duration", c => c["Cameras"]![0]!["Zones"] = Zones(Zone("a", "0,0 1,0 1,1", new JsonObject { ["Name"] = "q", ["Class"] = "red", ["Above"] = 0.5, ["MinSeconds"] = -1 })), "Cameras[0].Zones[0].Occupancy[0].MinSeconds: 0..86400 seconds, got -1" },
+        { "occupancy without a class", c => c["Cameras"]![0]!["Zones"] = Zones(Zone("a", "0,0 1,0 1,1", new JsonObject { ["Name"] = "q", ["Above"] = 0.5 })), "Cameras[0].Zones[0].Occupancy[0].Class: required" },
+        { "unknown occupancy key", c => c["Cameras"]![0]!["Zones"] = Zones(Zone("a", "0,0 1,0 1,1", new JsonObject { ["Name"] = "q", ["Class"] = "red", ["Abov"] = 0.5 })), "Cameras[0].Zones[0].Occupancy[0].Abov: unknown key" },
+        { "empty class group", c => c["Statistics"] = new JsonObject { ["ClassGroups"] = new JsonObject { ["warm"] = new JsonArray() } }, "Statistics.ClassGroups.warm: a group needs at least one class" },
+        { "class listed twice in a group", c => c["Statistics"] = new JsonObject { ["ClassGroups"] = new JsonObject { ["warm"] = new JsonArray("red", "red") } }, "Statistics.ClassGroups.warm: a class is listed twice" },
+        { "class group that is not a list", c => c["Statistics"] = new JsonObject { ["ClassGroups"] = new JsonObject { ["warm"] = "red" } }, "Statistics.ClassGroups.warm: expected a list, got the value 'red'" },
+        { "ground of three points", c => c["Cameras"]![0]!["Ground"] = Ground(3), "Cameras[0].Ground.Points: a homography needs at least 4 point pairs, got 3" },
+        { "ground image point outside", c => c["Cameras"]![0]!["Ground"] = Ground(4, imageX: 2), "Cameras[0].Ground.Points[0].Image: relative coordinates are 0..1, got [2, 0.6]" },
+        { "ground point of three numbers", c => c["Cameras"]![0]!["Ground"] = Ground(4, groundZ: true), "Cameras[0].Ground.Points[0].Ground: [x, y] in metres, got 3 numbers" },
+        { "ground from a file source", c => c["Cameras"]![0]!["Ground"] = new JsonObject { ["FromSource"] = true }, "Cameras[0].Ground.FromSource: only synthetic:// sources know their own calibration" },
+        { "zero ground distance", c => c["Cameras"]![0]!["Ground"] = new JsonObject { ["MaxDistanceMetres"] = 0 }, "Cameras[0].Ground.MaxDistanceMetres: above 0 and at most 100000, got 0" },
+        { "ground classes without a plane", c => c["Cameras"]![0]!["Ground"] = new JsonObject { ["Classes"] = new JsonArray("red") }, "Cameras[0].Ground.Classes: needs Points or FromSource" },
+    };
+
+    private static JsonArray Zones(params JsonObject[] zones) => new([.. zones]);
+
+    /// <summary>A zone of points written "x,y x,y …" (a point may have any count of numbers), with optional occupancy rules.</summary>
+    private static JsonObject Zone(string name, string points, params JsonObject[] rules) => new()
+    {
+        ["Name"] = name,
+        ["Points"] = new JsonArray([.. points.Split(' ').Select(p => (JsonNode)new JsonArray([.. p.Split(',').Select(v => (JsonNode)double.Parse(v, System.Globalization.CultureInfo.InvariantCulture))]))]),
+        ["Occupancy"] = new JsonArray(rules),
+    };
+
+    private static JsonObject Ground(int points, double imageX = 0.2, bool groundZ = false) => new()
+    {
+        ["Points"] = new JsonArray([.. Enumerable.Range(0, points).Select(i => (JsonNode)new JsonObject
+        {
+            ["Image"] = new JsonArray(i == 0 ? imageX : 0.2 + (0.15 * i), 0.6 + (0.08 * (i % 2))),
+            ["Ground"] = groundZ ? new JsonArray(i, 10 + i, 0) : new JsonArray(i, 10 + (3 * (i % 2))),
+        })]),
     };
 
     [Theory]
