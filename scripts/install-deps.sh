@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages EdgeSeg needs, by name. Usage: scripts/install-deps.sh [run|test]
 #   run:  what the demo needs (OpenCV's native runtime loads GTK's libraries); systemd/install.sh adds ffmpeg for network cameras
-#   test: also a real MQTT broker, ffmpeg, an RTSP server (GStreamer's, driven from Python) and
-#         systemd-analyze for the integration tests
+#   test: also a real MQTT broker, ffmpeg, an RTSP server (GStreamer's, driven from Python),
+#         systemd-analyze and a headless Chromium for the integration tests
 set -euo pipefail
 what=${1:-run}
 packages=(libgtk-3-0)
 if [[ $what == test ]]; then
   packages+=(mosquitto mosquitto-clients ffmpeg systemd openssl python3-paho-mqtt)
+  # tests/EdgeSeg.Service.Tests/Http: the HTTP endpoint's page, loaded in a real headless browser.
+  packages+=(chromium)
   # tests/fixtures/rtsp_server.py: GstRtspServer from Python; videotestsrc and videoconvert (base),
   # rtph264pay and rtpbin (good), x264enc (ugly).
   packages+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good

@@ -28,12 +28,15 @@ public sealed class CameraChannel : IDisposable
     private long _skips;
     private long _failures;
     private long _processed;
+    private long _lastProcessedAt;
+    private WindowStats? _lastWindow;
 
     public CameraChannel(
         string name, FrameSlot slot, CaptureWorker worker, ClassAreaAccumulator accumulator, RefinementStage? refinement,
         AreaCounter? counter = null, OccupancyTracker? occupancy = null)
     {
         Name = name;
+        Tag = new("camera", name);
         Slot = slot;
         Worker = worker;
         Accumulator = accumulator;
@@ -54,6 +57,9 @@ public sealed class CameraChannel : IDisposable
 
     public string Name { get; }
 
+    /// <summary>The camera as a metric tag, made once so that recording a measurement allocates nothing.</summary>
+    public KeyValuePair<string, object?> Tag { get; }
+
     public FrameSlot Slot { get; }
 
     public CaptureWorker Worker { get; }
@@ -72,18 +78,43 @@ public sealed class CameraChannel : IDisposable
     /// <summary>Frames segmented.</summary>
     public long Processed => Interlocked.Read(ref _processed);
 
+    /// <summary>When a frame of this camera was last segmented (<see cref="Environment.TickCount64"/> ms), or null before the first.</summary>
+    public long? LastProcessedAt => Interlocked.Read(ref _lastProcessedAt) is var t and not 0 ? t : null;
+
+    /// <summary>The newest closed window (what was last published about this camera), or null before the first.</summary>
+    public WindowStats? LastWindow => Volatile.Read(ref _lastWindow);
+
     private SegmentedFrameHandler? _snapshot;
 
-    /// <summary>Asks for the next segmented frame of this camera to be handed to <paramref name="handler"/> (on the inference thread).</summary>
-    public void RequestSnapshot(SegmentedFrameHandler handler) => Volatile.Write(ref _snapshot, handler);
+    /// <summary>
+    /// Asks for the next segmented frame of this camera to be handed to <paramref name="handler"/> (on the
+    /// inference thread). Requests made before that frame are all served by it: none replaces another.
+    /// </summary>
+    public void RequestSnapshot(SegmentedFrameHandler handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        SegmentedFrameHandler? current, combined;
+        do
+        {
+            current = Volatile.Read(ref _snapshot);
+            combined = (SegmentedFrameHandler)Delegate.Combine(current, handler);
+        }
+        while (Interlocked.CompareExchange(ref _snapshot, combined, current) != current);
+    }
 
     internal SegmentedFrameHandler? TakeSnapshotRequest() => Interlocked.Exchange(ref _snapshot, null);
+
+    internal void RecordWindow(WindowStats window) => Volatile.Write(ref _lastWindow, window);
 
     internal void CountSkip() => Interlocked.Increment(ref _skips);
 
     internal void CountFailure() => Interlocked.Increment(ref _failures);
 
-    internal void CountProcessed() => Interlocked.Increment(ref _processed);
+    internal void CountProcessed()
+    {
+        Interlocked.Increment(ref _processed);
+        Interlocked.Exchange(ref _lastProcessedAt, Environment.TickCount64);
+    }
 
     public void Dispose() => Worker.Dispose();
 }

@@ -76,6 +76,9 @@ public sealed class SegmentationLoop
     /// <summary>Called for every segmented frame, after its statistics.</summary>
     public SegmentedFrameHandler? FrameObserver { get; init; }
 
+    /// <summary>Where per-frame latencies are recorded, or null.</summary>
+    public PipelineMetrics? Metrics { get; init; }
+
     /// <summary>Returns when cancelled, or when every camera's source has ended.</summary>
     public Task RunAsync(CancellationToken cancellationToken) =>
         Task.Factory.StartNew(() => Run(cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
@@ -147,14 +150,16 @@ public sealed class SegmentationLoop
         {
             if (camera.Accumulator.CloseIfDue(now, camera.Slot.Dropped, camera.RefinementSkips) is { } window)
             {
-                _onWindow(WithState(window, camera));
+                _onWindow(Closed(window, camera));
             }
         }
     }
 
-    private static WindowStats WithState(WindowStats window, CameraChannel camera)
+    /// <summary>A window that closed: it gets the camera's state and becomes the camera's newest.</summary>
+    private static WindowStats Closed(WindowStats window, CameraChannel camera)
     {
         window.CameraState ??= camera.Worker.State.ToString().ToLowerInvariant();
+        camera.RecordWindow(window);
         return window;
     }
 
@@ -165,7 +170,9 @@ public sealed class SegmentationLoop
             var started = Stopwatch.GetTimestamp();
             _segmenter.Preprocess(frame);
             _segmenter.Run();
-            var inferenceMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            var inference = Stopwatch.GetElapsedTime(started);
+            Metrics?.RecordInference(camera, inference.TotalSeconds);
+            var inferenceMs = inference.TotalMilliseconds;
             if (!TryRefine(camera))
             {
                 _segmenter.Decode(_labels);
@@ -196,7 +203,7 @@ public sealed class SegmentationLoop
 
             if (window is not null)
             {
-                _onWindow(WithState(window, camera));
+                _onWindow(Closed(window, camera));
             }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -224,10 +231,13 @@ public sealed class SegmentationLoop
 
         var model = _segmenter.Model;
         _labels.EnsureSize(model.Width, model.Height);
-        var deadline = Stopwatch.GetTimestamp() + (long)(stage.Budget.TotalSeconds * Stopwatch.Frequency);
-        if (stage.Refiner.TryRefine(
+        var started = Stopwatch.GetTimestamp();
+        var deadline = started + (long)(stage.Budget.TotalSeconds * Stopwatch.Frequency);
+        var refined = stage.Refiner.TryRefine(
             _segmenter.Logits, model.Labels.Count, model.OutputHeight, model.OutputWidth,
-            _segmenter.ResizedBgr, model.Width, model.Height, _labels.Labels, deadline))
+            _segmenter.ResizedBgr, model.Width, model.Height, _labels.Labels, deadline);
+        Metrics?.RecordRefinement(camera, Stopwatch.GetElapsedTime(started).TotalSeconds);
+        if (refined)
         {
             return true;
         }

@@ -24,6 +24,7 @@ public sealed class SegmentationPipeline : IDisposable
     private readonly FrameSignal _signal = new();
     private readonly List<CameraChannel> _cameras = [];
     private readonly SegmentationLoop _loop;
+    private readonly PipelineMetrics? _metrics;
 
     public SegmentationPipeline(
         OnnxSegmenter segmenter,
@@ -32,7 +33,8 @@ public sealed class SegmentationPipeline : IDisposable
         Action<WindowStats> onWindow,
         ILoggerFactory loggers,
         string? baseDirectory = null,
-        SegmentedFrameHandler? frameObserver = null)
+        SegmentedFrameHandler? frameObserver = null,
+        PipelineMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(segmenter);
         ArgumentNullException.ThrowIfNull(cameras);
@@ -70,7 +72,10 @@ public sealed class SegmentationPipeline : IDisposable
         _loop = new SegmentationLoop(segmenter, _cameras, _signal, onWindow, loggers.CreateLogger<SegmentationLoop>())
         {
             FrameObserver = frameObserver,
+            Metrics = metrics,
         };
+        _metrics = metrics;
+        metrics?.Attach(_cameras);
     }
 
     public IReadOnlyList<CameraChannel> Cameras => _cameras;
@@ -94,6 +99,9 @@ public sealed class SegmentationPipeline : IDisposable
 
     /// <summary>When the inference loop last went round (<see cref="Environment.TickCount64"/> ms).</summary>
     public long Heartbeat => _loop.Heartbeat;
+
+    /// <summary>When any camera's frame was last segmented (<see cref="Environment.TickCount64"/> ms), or null before the first.</summary>
+    public long? LastFrame => _cameras.Max(c => c.LastProcessedAt);
 
     /// <summary>Starts capture and runs inference until cancelled or every source has ended.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -126,6 +134,7 @@ public sealed class SegmentationPipeline : IDisposable
 
     public void Dispose()
     {
+        _metrics?.Detach(_cameras);
         foreach (var camera in _cameras)
         {
             camera.Dispose();

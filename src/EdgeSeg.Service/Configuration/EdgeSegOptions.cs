@@ -21,6 +21,31 @@ public sealed class EdgeSegOptions
 
     /// <summary>Home Assistant MQTT discovery (off by default).</summary>
     public HomeAssistantOptions HomeAssistant { get; set; } = new();
+
+    /// <summary>The local HTTP endpoint: metrics, health, overlays (off by default).</summary>
+    public HttpOptions Http { get; set; } = new();
+}
+
+/// <summary>
+/// The optional HTTP endpoint: <c>/metrics</c> (Prometheus), <c>/healthz</c>, each camera's overlay as a
+/// snapshot and an MJPEG stream, and a page at <c>/</c> that shows them. It has no authentication, so it
+/// listens on loopback unless told otherwise.
+/// </summary>
+public sealed class HttpOptions
+{
+    public bool Enabled { get; set; }
+
+    /// <summary>IP address to listen on: 127.0.0.1 (this box only), an interface's address, or 0.0.0.0 / :: (every interface).</summary>
+    public string Listen { get; set; } = "127.0.0.1";
+
+    /// <summary>TCP port (9464: the port Prometheus exporters of OpenTelemetry use).</summary>
+    public int Port { get; set; } = 9464;
+
+    /// <summary>Highest frame rate of an MJPEG stream; a camera's overlay is drawn once per frame however many watch.</summary>
+    public double StreamMaxFps { get; set; } = 5;
+
+    /// <summary><c>/healthz</c> answers 503 once no frame has been segmented (or the inference loop has not gone round) for this long.</summary>
+    public double StallSeconds { get; set; } = 30;
 }
 
 /// <summary>Home Assistant MQTT discovery: one device for the box, a sensor per camera and class.</summary>

@@ -241,7 +241,47 @@ public static class EdgeSegOptionsValidator
             errors.Add($"Statistics.WindowSeconds: must be above 0 and at most 86400, got {stats.WindowSeconds}");
         }
 
+        if (o.Http.Enabled)
+        {
+            ValidateHttp(o.Http, o.Cameras, errors);
+        }
+
         return File.Exists(modelPath) ? modelPath : null;
+    }
+
+    private static void ValidateHttp(HttpOptions http, List<CameraOptions> cameras, List<string> errors)
+    {
+        if (!System.Net.IPAddress.TryParse(http.Listen, out _))
+        {
+            errors.Add($"Http.Listen: '{http.Listen}' is not an IP address (127.0.0.1 for this box only, 0.0.0.0 or :: for every interface)");
+        }
+
+        if (http.Port is < 1 or > 65535)
+        {
+            errors.Add($"Http.Port: must be 1..65535, got {http.Port}");
+        }
+
+        if (!double.IsFinite(http.StreamMaxFps) || http.StreamMaxFps is <= 0 or > 30)
+        {
+            errors.Add($"Http.StreamMaxFps: must be above 0 and at most 30 frames per second, got {http.StreamMaxFps.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        }
+
+        if (!double.IsFinite(http.StallSeconds) || http.StallSeconds is < 1 or > 86400)
+        {
+            errors.Add($"Http.StallSeconds: must be 1..86400 seconds, got {http.StallSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+            return;
+        }
+
+        // Healthy means some camera's frame within the window: when every camera is rate-limited, the
+        // fastest must fit two frames into it, or a healthy box would flap between 200 and 503.
+        var rates = cameras.Where(c => c is not null).Select(c => c.MaxFps).ToList();
+        if (rates.Count > 0 && rates.All(r => r is > 0) && rates.Max() is { } fastest && 2 / fastest > http.StallSeconds)
+        {
+            var index = cameras.FindIndex(c => c?.MaxFps == fastest);
+            errors.Add(string.Create(
+                System.Globalization.CultureInfo.InvariantCulture,
+                $"Http.StallSeconds: {http.StallSeconds} s is shorter than two frame intervals of the fastest camera (Cameras[{index}].MaxFps {fastest} -> {2 / fastest:0.#} s); raise it or the camera's MaxFps"));
+        }
     }
 
     /// <summary>

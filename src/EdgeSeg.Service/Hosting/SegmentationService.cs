@@ -28,6 +28,8 @@ internal sealed class SegmentationService : BackgroundService
     private readonly CameraStages _stages;
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
     private readonly PipelineHeartbeat _heartbeat;
+    private readonly LiveCameras _live;
+    private readonly ServiceMetrics _metrics;
 
     public SegmentationService(
         LoadedConfiguration config,
@@ -36,9 +38,13 @@ internal sealed class SegmentationService : BackgroundService
         ILoggerFactory loggers,
         IHostApplicationLifetime lifetime,
         CameraStages stages,
-        PipelineHeartbeat heartbeat)
+        PipelineHeartbeat heartbeat,
+        LiveCameras live,
+        ServiceMetrics metrics)
     {
         _heartbeat = heartbeat;
+        _live = live;
+        _metrics = metrics;
         _config = config;
         _segmenter = segmenter;
         _publisher = publisher;
@@ -66,7 +72,7 @@ internal sealed class SegmentationService : BackgroundService
             _segmenter.Model, _segmenter.Provider, cameras.Count, string.Join(", ", cameras.Select(c => c.Name)));
 
         using var pipeline = new SegmentationPipeline(
-            _segmenter, cameras, window, w => _publisher.Enqueue(model, w), _loggers, _config.BaseDirectory);
+            _segmenter, cameras, window, w => _publisher.Enqueue(model, w), _loggers, _config.BaseDirectory, metrics: _metrics.Pipeline);
         pipeline.OccupancyHandler = (camera, e) =>
         {
             _logger.LogInformation(
@@ -76,7 +82,8 @@ internal sealed class SegmentationService : BackgroundService
         };
         using var healthStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var health = PublishHealthAsync(pipeline, healthStop.Token);
-        _heartbeat.Attach(() => pipeline.Heartbeat);
+        _heartbeat.Attach(() => pipeline.Heartbeat, () => pipeline.LastFrame);
+        _live.Attach(pipeline.Cameras, _segmenter.Model.Labels);
 
         // Health made while the broker was away says so: a fresh one goes out as soon as it is back, and
         // as soon as the broker refuses a topic.
@@ -102,7 +109,7 @@ internal sealed class SegmentationService : BackgroundService
             OnConnected();
         }
 
-        using var remote = new RemoteControl(pipeline, _publisher, _config.Options, _segmenter.Model.Labels, _loggers.CreateLogger<RemoteControl>());
+        using var remote = new RemoteControl(pipeline, _publisher, _config.Options, _live, _loggers.CreateLogger<RemoteControl>());
         _publisher.CommandHandler = remote.HandleAsync;
         if (_config.Options.HomeAssistant.Enabled)
         {
@@ -132,6 +139,7 @@ internal sealed class SegmentationService : BackgroundService
 
             _publisher.CommandHandler = null;
             _heartbeat.Detach();
+            _live.Detach();
             PublishHealth(pipeline);
             await healthStop.CancelAsync().ConfigureAwait(false);
             await health.ConfigureAwait(false);

@@ -1,5 +1,6 @@
 using EdgeSeg.Pipeline.Inference;
 using EdgeSeg.Service.Configuration;
+using EdgeSeg.Service.Http;
 using EdgeSeg.Service.Mqtt;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -35,12 +36,18 @@ internal static class ServiceHost
         builder.Services.AddSingleton(refinements);
         builder.Services.AddSingleton<MqttStatsPublisher>();
         builder.Services.AddSingleton<PipelineHeartbeat>();
+        builder.Services.AddSingleton<LiveCameras>();
+        builder.Services.AddMetrics();
+        builder.Services.AddSingleton<ServiceMetrics>();
+        builder.Services.AddSingleton<HttpEndpoint>();
         if (SystemdHelpers.IsSystemdService())
         {
             builder.Services.AddHostedService<SystemdWatchdog>();
         }
 
-        // Hosted services stop in reverse order: inference first, then the publisher says "offline".
+        // Hosted services stop in reverse order: inference first, then the publisher says "offline", and the
+        // HTTP endpoint (off unless configured) answers until the very end.
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<HttpEndpoint>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MqttStatsPublisher>());
         builder.Services.AddHostedService<SegmentationService>();
         return builder.Build();

@@ -47,12 +47,11 @@ internal sealed class SystemdWatchdog : BackgroundService
         return TimeSpan.FromMicroseconds(us);
     }
 
-    /// <summary>True when the loop has beaten within the watchdog period (or has not started yet).</summary>
-    internal bool IsAlive(long now)
-    {
-        var last = _heartbeat.LastBeat;
-        return last is null || now - last.Value < (long)_timeout!.Value.TotalMilliseconds;
-    }
+    /// <summary>
+    /// True unless the loop is stuck: it has beaten within the watchdog period (or has not started yet).
+    /// Cameras that deliver nothing do not count: a restart cannot bring them back, their reconnects do.
+    /// </summary>
+    internal bool IsAlive(long now) => _heartbeat.Check(now, _timeout!.Value).Progress != PipelineProgress.LoopStuck;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

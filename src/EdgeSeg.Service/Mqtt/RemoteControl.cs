@@ -8,8 +8,8 @@ using EdgeSeg.Pipeline.Refinement;
 using EdgeSeg.Pipeline.Rendering;
 using EdgeSeg.Pipeline.Statistics;
 using EdgeSeg.Service.Configuration;
+using EdgeSeg.Service.Hosting;
 using Microsoft.Extensions.Logging;
-using OpenCvSharp;
 
 namespace EdgeSeg.Service.Mqtt;
 
@@ -36,18 +36,18 @@ internal sealed class RemoteControl : IDisposable
     private readonly SegmentationPipeline _pipeline;
     private readonly MqttStatsPublisher _publisher;
     private readonly EdgeSegOptions _options;
-    private readonly LabelSet _labels;
+    private readonly LiveCameras _cameras;
     private readonly ILogger _logger;
     private readonly List<IDisposable> _refiners = [];
     private readonly Dictionary<string, RefinementOptions> _crf;
     private readonly Lock _apply = new();
 
-    public RemoteControl(SegmentationPipeline pipeline, MqttStatsPublisher publisher, EdgeSegOptions options, LabelSet labels, ILogger logger)
+    public RemoteControl(SegmentationPipeline pipeline, MqttStatsPublisher publisher, EdgeSegOptions options, LiveCameras cameras, ILogger logger)
     {
         _pipeline = pipeline;
         _publisher = publisher;
         _options = options;
-        _labels = labels;
+        _cameras = cameras;
         _logger = logger;
         _crf = options.Cameras.ToDictionary(c => c.Name, c => c.Refinement, StringComparer.Ordinal);
     }
@@ -220,15 +220,27 @@ internal sealed class RemoteControl : IDisposable
 
     private CommandOutcome Snapshot(CameraChannel camera)
     {
-        var topic = _publisher.Topics.Snapshot(camera.Name);
-        camera.RequestSnapshot((in SegmentedFrame frame) =>
+        if (_cameras.Find(camera.Name) is not { } feed)
         {
-            // On the inference thread, once: render and encode, then hand the bytes to the network.
-            using var image = OverlayRenderer.Render(frame.Frame, frame.Labels, _labels);
-            Cv2.ImEncode(".jpg", image, out var jpeg, new ImageEncodingParam(ImwriteFlags.JpegQuality, 85));
-            _ = _publisher.PublishNowAsync(topic, jpeg, retain: false);
-        });
+            return new(false, "snapshot", camera.Name, null, $"camera '{camera.Name}' is not running");
+        }
+
+        _ = PublishSnapshotAsync(feed, _publisher.Topics.Snapshot(camera.Name));
         return new(true, "snapshot", camera.Name, null, null);
+    }
+
+    /// <summary>The camera's next overlay (drawn and encoded off the inference thread), to the network.</summary>
+    private async Task PublishSnapshotAsync(OverlayFeed feed, string topic)
+    {
+        try
+        {
+            var overlay = await feed.NextAsync(CancellationToken.None).ConfigureAwait(false);
+            await _publisher.PublishNowAsync(topic, overlay.Jpeg, retain: false).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _logger.LogError(e, "camera {Camera}: snapshot failed", feed.Camera.Name);
+        }
     }
 
     private RefinementStage NewStage(RefinementOptions options)

@@ -8,21 +8,6 @@ namespace EdgeSeg.Pipeline.Tests.Processing;
 
 public sealed class SegmentationPipelineTests
 {
-    /// <summary>A refiner that labels everything as one class, or reports that it ran out of time.</summary>
-    private sealed class FixedRefiner(byte label, bool inTime) : ILabelRefiner
-    {
-        public int Calls;
-
-        public bool TryRefine(
-            ReadOnlySpan<float> scores, int classes, int scoreHeight, int scoreWidth, ReadOnlySpan<byte> imageBgr,
-            int width, int height, Span<byte> labels, long deadline)
-        {
-            Interlocked.Increment(ref Calls);
-            labels[..(width * height)].Fill(label);
-            return inTime;
-        }
-    }
-
     private static async Task<List<WindowStats>> RunAsync(CameraDefinition camera, int windows)
     {
         using var segmenter = OnnxSegmenter.Load(TestFiles.Fixture("colour_logits.onnx"), new InferenceOptions { IntraOpThreads = 1 });

@@ -108,6 +108,24 @@ public sealed class ConfigurationTests
         { "ground from a file source", c => c["Cameras"]![0]!["Ground"] = new JsonObject { ["FromSource"] = true }, "Cameras[0].Ground.FromSource: only synthetic:// sources know their own calibration" },
         { "zero ground distance", c => c["Cameras"]![0]!["Ground"] = new JsonObject { ["MaxDistanceMetres"] = 0 }, "Cameras[0].Ground.MaxDistanceMetres: above 0 and at most 100000, got 0" },
         { "ground classes without a plane", c => c["Cameras"]![0]!["Ground"] = new JsonObject { ["Classes"] = new JsonArray("red") }, "Cameras[0].Ground.Classes: needs Points or FromSource" },
+        { "unknown HTTP key", c => c["Http"] = new JsonObject { ["Enabled"] = true, ["Adress"] = "127.0.0.1" }, "Http.Adress: unknown key (known keys here: Enabled, Listen, Port, StreamMaxFps, StallSeconds)" },
+        { "HTTP listen address with a port", c => c["Http"] = new JsonObject { ["Enabled"] = true, ["Listen"] = "127.0.0.1:8080" }, "Http.Listen: '127.0.0.1:8080' is not an IP address" },
+        { "HTTP listen on a host name", c => c["Http"] = new JsonObject { ["Enabled"] = true, ["Listen"] = "localhost" }, "Http.Listen: 'localhost' is not an IP address" },
+        { "HTTP port out of range", c => c["Http"] = new JsonObject { ["Enabled"] = true, ["Port"] = 0 }, "Http.Port: must be 1..65535, got 0" },
+        { "HTTP port not a number", c => c["Http"] = new JsonObject { ["Enabled"] = true, ["Port"] = "http" }, "Http.Port: 'http' is not a whole number" },
+        { "HTTP switch not a boolean", c => c["Http"] = new JsonObject { ["Enabled"] = "yes" }, "Http.Enabled: 'yes' is not true or false" },
+        { "no MJPEG frame rate", c => c["Http"] = new JsonObject { ["Enabled"] = true, ["StreamMaxFps"] = 0 }, "Http.StreamMaxFps: must be above 0 and at most 30" },
+        { "health window too short", c => c["Http"] = new JsonObject { ["Enabled"] = true, ["StallSeconds"] = 0.5 }, "Http.StallSeconds: must be 1..86400 seconds, got 0.5" },
+        {
+            "health window shorter than the cameras' frame interval",
+            c =>
+            {
+                c["Cameras"]![0]!["MaxFps"] = 0.1;
+                c["Cameras"]![1]!["MaxFps"] = 0.2;
+                c["Http"] = new JsonObject { ["Enabled"] = true, ["StallSeconds"] = 5 };
+            },
+            "Http.StallSeconds: 5 s is shorter than two frame intervals of the fastest camera (Cameras[1].MaxFps 0.2 -> 10 s)"
+        },
     };
 
     private static JsonArray Zones(params JsonObject[] zones) => new([.. zones]);
@@ -148,6 +166,24 @@ public sealed class ConfigurationTests
         breakIt(config);
         var code = await RunCommand.RunAsync(Write(config), CancellationToken.None);
         Assert.True(code == 78, $"{what}: exit code {code}");
+    }
+
+    [Fact]
+    public void The_http_endpoint_is_off_and_on_loopback_by_default_and_its_keys_bind()
+    {
+        var defaults = ConfigurationLoader.Load(Write(ValidConfig()), new Dictionary<string, string?>()).Options.Http;
+        Assert.False(defaults.Enabled);
+        Assert.Equal("127.0.0.1", defaults.Listen);
+        Assert.Equal(9464, defaults.Port);
+
+        var config = ValidConfig();
+        config["Http"] = new JsonObject { ["Enabled"] = true, ["Listen"] = "::1", ["Port"] = 8080, ["StreamMaxFps"] = 2.5, ["StallSeconds"] = 60 };
+        var http = ConfigurationLoader.Load(Write(config), new Dictionary<string, string?> { ["EDGESEG_Http__Port"] = "9000" }).Options.Http;
+        Assert.Equal(("::1", 9000, 2.5, 60.0), (http.Listen, http.Port, http.StreamMaxFps, http.StallSeconds));
+
+        // Off, its values are not checked: a half-written section does not stop the service.
+        config["Http"] = new JsonObject { ["Enabled"] = false, ["Listen"] = "somewhere" };
+        Assert.NotNull(ConfigurationLoader.Load(Write(config), new Dictionary<string, string?>()));
     }
 
     [Fact]

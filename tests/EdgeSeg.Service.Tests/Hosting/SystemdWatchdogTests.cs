@@ -22,7 +22,7 @@ public sealed class SystemdWatchdogTests
         var notifier = new RecordingNotifier();
         var heartbeat = new PipelineHeartbeat();
         long beat = Environment.TickCount64;
-        heartbeat.Attach(() => Interlocked.Read(ref beat));
+        heartbeat.Attach(() => Interlocked.Read(ref beat), () => null);
         using var watchdog = new SystemdWatchdog(notifier, heartbeat, NullLogger<SystemdWatchdog>.Instance, TimeSpan.FromMilliseconds(300));
         await watchdog.StartAsync(CancellationToken.None);
 

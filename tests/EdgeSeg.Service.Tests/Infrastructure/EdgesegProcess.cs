@@ -8,11 +8,13 @@ internal static class EdgesegProcess
 {
     public sealed record Result(int ExitCode, string Output, string Error);
 
-    public static async Task<Result> RunAsync(TimeSpan timeout, params string[] args)
+    public static Task<Result> RunAsync(TimeSpan timeout, params string[] args) =>
+        RunProgramAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "edgeseg.dll"), .. args], timeout, $"edgeseg {string.Join(' ', args)}");
+
+    /// <summary>Runs <paramref name="program"/> to its end with stdin closed; killed (and a <see cref="TimeoutException"/>) past <paramref name="timeout"/>.</summary>
+    public static async Task<Result> RunProgramAsync(string program, IEnumerable<string> args, TimeSpan timeout, string? what = null)
     {
-        var exe = Path.Combine(AppContext.BaseDirectory, "edgeseg.dll");
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        info.ArgumentList.Add(exe);
+        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         foreach (var a in args)
         {
             info.ArgumentList.Add(a);
@@ -34,7 +36,7 @@ internal static class EdgesegProcess
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"edgeseg {string.Join(' ', args)} ran over {timeout}: {stdout}{stderr}");
+            throw new TimeoutException($"{what ?? program} ran over {timeout}: {stdout}{stderr}");
         }
 
         process.WaitForExit();

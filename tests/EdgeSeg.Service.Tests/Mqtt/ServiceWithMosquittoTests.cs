@@ -54,8 +54,13 @@ public sealed class ServiceWithMosquittoTests
 
         public IHost Host { get; }
 
-        /// <summary>Writes the video and configuration and builds the host (not started); a null model means the bundled one.</summary>
-        public static ServiceUnderTest Create(string deviceId, int port, int windowFrames, string? model, string? spoolPath = null, string? source = null, double? windowSeconds = null)
+        /// <summary>
+        /// Writes the video and configuration and builds the host (not started); a null model means the
+        /// bundled one; <paramref name="configure"/> may change the configuration before it is written.
+        /// </summary>
+        public static ServiceUnderTest Create(
+            string deviceId, int port, int windowFrames, string? model, string? spoolPath = null, string? source = null, double? windowSeconds = null,
+            Action<JsonObject>? configure = null)
         {
             var dir = TestFiles.NewTempDirectory();
             var video = source is null ? WriteStreetVideo(dir) : null;
@@ -72,6 +77,7 @@ public sealed class ServiceWithMosquittoTests
                 json["Model"] = new JsonObject { ["Path"] = model };
             }
 
+            configure?.Invoke(json);
             File.WriteAllText(configPath, json.ToJsonString());
             var config = ConfigurationLoader.Load(configPath, new Dictionary<string, string?>());
             var segmenter = AppStartup.LoadModel(config, Console.Error) ?? throw new InvalidOperationException("model did not load");
