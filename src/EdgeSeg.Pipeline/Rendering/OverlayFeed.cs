@@ -89,6 +89,7 @@ public sealed class OverlayFeed
         try
         {
             using var image = OverlayRenderer.Render(_frame, _labels, _labelSet);
+            OverlayRenderer.DrawZones(image, Camera.Counter.Layout.Zones);
             Cv2.ImEncode(".jpg", image, out var jpeg, new ImageEncodingParam(ImwriteFlags.JpegQuality, JpegQuality));
             var overlay = new OverlayImage(jpeg, _frame.Width, _frame.Height, _frame.Sequence, _frame.Timestamp);
             Volatile.Write(ref _latest, overlay);

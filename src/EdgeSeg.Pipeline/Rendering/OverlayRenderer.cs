@@ -61,6 +61,28 @@ public static class OverlayRenderer
         return image;
     }
 
+    /// <summary>Outlines each zone on <paramref name="image"/> with its name at its top edge.</summary>
+    public static void DrawZones(Mat image, IReadOnlyList<Areas.Zone> zones)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(zones);
+        var scale = Math.Clamp(image.Height / 900.0, 0.3, 0.7);
+        foreach (var zone in zones)
+        {
+            var points = zone.Points.Select(p => new Point(p.X * (image.Width - 1), p.Y * (image.Height - 1))).ToArray();
+            // A dark halo under a bright line stays visible on any colour.
+            Cv2.Polylines(image, [points], isClosed: true, Scalar.All(0), 4, LineTypes.AntiAlias);
+            Cv2.Polylines(image, [points], isClosed: true, new Scalar(0, 255, 255), 2, LineTypes.AntiAlias);
+            // The name centred on the zone's centre of mass (its vertices' mean: zones are small polygons).
+            var size = Cv2.GetTextSize(zone.Name, HersheyFonts.HersheySimplex, scale, 1, out _);
+            var cx = (int)points.Average(p => p.X);
+            var cy = (int)points.Average(p => p.Y);
+            var at = new Point(Math.Clamp(cx - (size.Width / 2), 2, Math.Max(2, image.Width - size.Width - 2)), Math.Clamp(cy + (size.Height / 2), size.Height + 2, image.Height - 2));
+            Cv2.PutText(image, zone.Name, at, HersheyFonts.HersheySimplex, scale, Scalar.All(0), 3, LineTypes.AntiAlias);
+            Cv2.PutText(image, zone.Name, at, HersheyFonts.HersheySimplex, scale, new Scalar(0, 255, 255), 1, LineTypes.AntiAlias);
+        }
+    }
+
     private static void DrawLegend(Mat image, LabelSet labels, long[] counts, long total)
     {
         var present = Enumerable.Range(0, labels.Count)

@@ -14,16 +14,32 @@ internal static class SnapshotCommand
         var output = new Option<string>("--out", "-o") { Description = "PNG to write", DefaultValueFactory = _ => "snapshot.png" };
         var model = new Option<string>("--model", "-m") { Description = "ONNX model (default: the bundled one)" };
         var skip = new Option<int>("--skip") { Description = "Frames to skip before the one drawn", DefaultValueFactory = _ => 0 };
+        var zones = new Option<string?>("--zones") { Description = "A configuration file: draw the zones of its first camera" };
         var command = new Command("snapshot", "Write a frame with its segmentation blended over it and a legend of the classes present")
         {
-            source, output, model, skip,
+            source, output, model, skip, zones,
         };
-        command.SetAction(parse => Run(parse.GetValue(source)!, parse.GetValue(output)!, parse.GetValue(model), parse.GetValue(skip)));
+        command.SetAction(parse => Run(parse.GetValue(source)!, parse.GetValue(output)!, parse.GetValue(model), parse.GetValue(skip), parse.GetValue(zones)));
         return command;
     }
 
-    private static int Run(string uri, string output, string? model, int skip)
+    private static int Run(string uri, string output, string? model, int skip, string? zonesConfig)
     {
+        IReadOnlyList<Pipeline.Areas.Zone> zones = [];
+        if (zonesConfig is not null)
+        {
+            try
+            {
+                var config = Configuration.ConfigurationLoader.Load(zonesConfig);
+                zones = [.. config.Options.Cameras[0].Zones.Select(z => new Pipeline.Areas.Zone(z.Name, [.. z.Points.Select(p => new Pipeline.Areas.RelativePoint(p[0], p[1]))]))];
+            }
+            catch (Configuration.ConfigurationException e)
+            {
+                AppStartup.ReportConfigurationErrors(e, Console.Error);
+                return ExitCodes.Config;
+            }
+        }
+
         using var segmenter = CliModel.Load("snapshot", model);
         if (segmenter is null)
         {
@@ -49,6 +65,7 @@ internal static class SnapshotCommand
         var labels = new LabelMap();
         segmenter.Segment(frame, labels);
         using var image = OverlayRenderer.Render(frame, labels, segmenter.Model.Labels);
+        OverlayRenderer.DrawZones(image, zones);
         if (!Cv2.ImWrite(output, image))
         {
             Console.Error.WriteLine($"edgeseg snapshot: could not write '{output}'");

@@ -113,7 +113,8 @@ internal sealed class SegmentationService : BackgroundService
         _publisher.CommandHandler = remote.HandleAsync;
         if (_config.Options.HomeAssistant.Enabled)
         {
-            var unknown = _config.Options.HomeAssistant.Classes.Where(c => !_segmenter.Model.Labels.ClassNames.Contains(c)).ToList();
+            var groups = _config.Options.Statistics.ClassGroups.Keys.Order(StringComparer.Ordinal).ToList();
+            var unknown = _config.Options.HomeAssistant.Classes.Where(c => !_segmenter.Model.Labels.ClassNames.Contains(c) && !groups.Contains(c)).ToList();
             if (unknown.Count > 0)
             {
                 _logger.LogWarning(
@@ -123,7 +124,7 @@ internal sealed class SegmentationService : BackgroundService
 
             _publisher.SetDiscovery(new HomeAssistantDiscovery(
                 _config.Options.HomeAssistant, _publisher.Topics, _config.Options.DeviceId, _segmenter.Model.Name,
-                [.. pipeline.Cameras.Select(c => c.Name)], _segmenter.Model.Labels.ClassNames));
+                [.. pipeline.Cameras.Select(c => c.Name)], _segmenter.Model.Labels.ClassNames, groups));
         }
         try
         {
