@@ -157,6 +157,44 @@ public sealed class ZoneCountingTests
         Assert.Null(window.GroundExcludedShare);
     }
 
+    [Theory]
+    [InlineData(7)]
+    [InlineData(424245)]
+    public void On_a_rendered_street_with_exact_labels_zone_shares_equal_a_pixel_by_pixel_count(int seed)
+    {
+        using var source = new EdgeSeg.Pipeline.Synthetic.SyntheticFrameSource(seed, 512, 256, 15);
+        var zones = source.SuggestedZones().ToList();
+        zones.Add(new Zone("overlap", [new(0.2, 0.5), new(0.8, 0.5), new(0.8, 1), new(0.2, 1)]));
+        string[] names = [.. Enumerable.Range(0, 19).Select(c => $"c{c}")];
+        var layout = new AreaLayout(names, zones: zones);
+        var labels = new LabelMap();
+        source.Read(new VideoFrame(), labels);
+        var (values, _) = Measure(layout, labels.Buffer[..labels.Length], 512, 256);
+
+        for (var z = 0; z < zones.Count; z++)
+        {
+            var counts = new long[19];
+            for (var y = 0; y < 256; y++)
+            {
+                for (var x = 0; x < 512; x++)
+                {
+                    var l = labels.Labels[(y * 512) + x];
+                    if (l < 19 && zones[z].Contains((x + 0.5) / 512, (y + 0.5) / 256))
+                    {
+                        counts[l]++;
+                    }
+                }
+            }
+
+            var total = counts.Sum();
+            Assert.True(total > 0, $"zone {zones[z].Name} is empty");
+            for (var c = 0; c < 19; c++)
+            {
+                Assert.Equal((double)counts[c] / total, values[layout.ShareIndex(z + 1, c)]);
+            }
+        }
+    }
+
     [Fact]
     public void Measuring_a_frame_allocates_nothing_once_prepared()
     {
