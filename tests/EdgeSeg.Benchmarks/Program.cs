@@ -7,6 +7,7 @@ return command switch
 {
     "crf" => CrfBenchmark.Run(rest),
     "zones" => ZoneBenchmark.Run(rest),
+    "soak" => SoakBenchmark.Run(rest),
     _ => Usage(),
 };
 
@@ -30,6 +31,12 @@ static int Usage()
                 512x256 label maps: microseconds per frame and the ratio.
                 --zones N           zones, overlapping (default 8)
                 --rounds N          interleaved rounds (default 2000)
+          soak  the service (edgeseg run, built first) for N minutes against a real RTSP camera that is
+                killed and restarted, a synthetic camera, and a mosquitto that comes and goes: RSS over
+                time, windows published / received / lost, reconnects.
+                --minutes M         (default 60)
+                --camera-period S, --camera-down S   (default 300, 20)
+                --broker-period S, --broker-down S   (default 420, 30)
         """);
     return 2;
 }

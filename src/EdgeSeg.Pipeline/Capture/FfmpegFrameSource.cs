@@ -148,7 +148,19 @@ public sealed class FfmpegFrameSource : IFrameSource
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.ProbeTimeout, TimeSpan.Zero, nameof(options));
         var ffprobe = FindTool("ffprobe", options.ToolDirectory);
         var ffmpeg = FindTool("ffmpeg", options.ToolDirectory);
-        var info = Probe(uri, ffprobe, options.ProbeTimeout);
+        // A live camera that comes back after an outage is the camera it was: reopening it with the size
+        // and rate its last probe found saves a second RTSP session and its wait for a keyframe (about a
+        // second of every reconnect, measured against a restarting RTSP server). The size stays pinned, so
+        // a camera that did change resolution is scaled to the old one rather than misread.
+        if (!Known.TryGetValue(uri.Original, out var info))
+        {
+            info = Probe(uri, ffprobe, options.ProbeTimeout);
+            if (!info.IsFinite)
+            {
+                Known[uri.Original] = info;
+            }
+        }
+
         return new FfmpegFrameSource(uri, info, ffmpeg, options);
     }
 
@@ -649,6 +661,9 @@ public sealed class FfmpegFrameSource : IFrameSource
         throw new FrameSourceException(
             $"{name} was not found {where}; network cameras (rtsp, http) are decoded by ffmpeg: install the 'ffmpeg' package (apt-get install ffmpeg)");
     }
+
+    /// <summary>The last probe of each live stream opened in this process (keyed by the URI, never logged).</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, StreamInfo> Known = new(StringComparer.Ordinal);
 
     private sealed record StreamInfo(int Width, int Height, double? Fps, bool IsFinite, int MajorVersion, string? Codec = null);
 }

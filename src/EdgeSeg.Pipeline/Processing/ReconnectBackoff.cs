@@ -11,7 +11,7 @@ namespace EdgeSeg.Pipeline.Processing;
 /// </summary>
 /// <param name="clock">Monotonic time.</param>
 /// <param name="random">Jitter source (seeded in tests).</param>
-/// <param name="shortOutageCeiling">The cap during an outage's first minute (default 2 s).</param>
+/// <param name="shortOutageCeiling">The cap during an outage's first minute (default 1 s: a camera back from a short cut is read again within about 2.5 s).</param>
 public sealed class ReconnectBackoff(Func<TimeSpan> clock, Random? random = null, TimeSpan? shortOutageCeiling = null)
 {
     public static readonly TimeSpan First = TimeSpan.FromMilliseconds(250);
@@ -25,7 +25,7 @@ public sealed class ReconnectBackoff(Func<TimeSpan> clock, Random? random = null
 
     /// <summary>The ceiling for a delay after an outage of <paramref name="outage"/>.</summary>
     public TimeSpan Ceiling(TimeSpan outage) =>
-        outage < TimeSpan.FromMinutes(1) ? shortOutageCeiling ?? TimeSpan.FromSeconds(2)
+        outage < TimeSpan.FromMinutes(1) ? shortOutageCeiling ?? TimeSpan.FromSeconds(1)
         : outage < TimeSpan.FromMinutes(10) ? TimeSpan.FromSeconds(10)
         : TimeSpan.FromSeconds(30);
 

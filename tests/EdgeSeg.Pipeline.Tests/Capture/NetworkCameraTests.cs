@@ -11,6 +11,7 @@ namespace EdgeSeg.Pipeline.Tests.Capture;
 /// and Python's http.server. Timeouts are generous (two busy cores); waits poll a condition, never sleep
 /// a fixed time.
 /// </summary>
+[Collection(FfmpegProcesses.Name)]
 public sealed class NetworkCameraTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);

@@ -158,6 +158,16 @@ internal sealed partial class StreamServer : IDisposable
 }
 
 /// <summary>The test host's own child processes, read from /proc, to check that none is left behind.</summary>
+/// <summary>
+/// Tests that count this machine's ffmpeg processes ("none outlived the source") must not run beside
+/// other tests that start ffmpeg: one collection runs them one class at a time.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class FfmpegProcesses
+{
+    public const string Name = "ffmpeg processes";
+}
+
 internal static class ChildProcesses
 {
     /// <summary>Children of this process whose command name is <paramref name="name"/>, zombies included.</summary>
