@@ -11,8 +11,8 @@ if [[ $what == test ]]; then
   # tests/EdgeSeg.Service.Tests/Http: the HTTP endpoint's page, loaded in a real headless browser.
   packages+=(chromium)
   # tests/fixtures/rtsp_server.py: GstRtspServer from Python; videotestsrc and videoconvert (base),
-  # rtph264pay and rtpbin (good), x264enc (ugly).
-  packages+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  # rtph264pay and rtpbin (good), x264enc (ugly); gst-launch-1.0 (tools) for gst:// cameras.
+  packages+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
     gstreamer1.0-plugins-ugly)
 fi
 

@@ -25,7 +25,8 @@ public sealed record FfmpegSourceOptions
 
 /// <summary>
 /// Network cameras and streams (rtsp, rtsps, http, https) decoded by an <c>ffmpeg</c> child process that
-/// writes raw BGR24 frames to a pipe. The OpenCV build on NuGet has FFmpeg without network support, so
+/// writes raw BGR24 frames to a pipe, and GStreamer pipelines (gst://…, <see cref="OpenGStreamer"/>) read
+/// the same way from <c>gst-launch-1.0</c>. The OpenCV build on NuGet has FFmpeg without network support, so
 /// this is how such URIs are read on x86; it works wherever Debian's or Ubuntu's ffmpeg is installed.
 /// </summary>
 /// <remarks>
@@ -50,6 +51,7 @@ public sealed class FfmpegFrameSource : IFrameSource
     private const int StderrLineLength = 300;
 
     private readonly SourceUri _uri;
+    private readonly string _tool;
     private readonly Process _process;
     private readonly Stream _frames;
     private readonly int _frameBytes;
@@ -67,8 +69,15 @@ public sealed class FfmpegFrameSource : IFrameSource
     private long _sequence;
 
     private FfmpegFrameSource(SourceUri uri, StreamInfo info, string ffmpeg, FfmpegSourceOptions options)
+        : this(uri, info, ffmpeg, "ffmpeg", DecoderArguments(uri, info, options.StallTimeout), options)
+    {
+    }
+
+    /// <summary>A decoder child process (<paramref name="tool"/>, named in messages) that writes raw BGR24 frames of <paramref name="info"/>'s size to stdout.</summary>
+    private FfmpegFrameSource(SourceUri uri, StreamInfo info, string executable, string tool, IReadOnlyList<string> arguments, FfmpegSourceOptions options)
     {
         _uri = uri;
+        _tool = tool;
         Description = uri.Redacted;
         Width = info.Width;
         Height = info.Height;
@@ -79,13 +88,13 @@ public sealed class FfmpegFrameSource : IFrameSource
         _frameBytes = checked(info.Width * info.Height * 3);
         _stallTimeout = options.StallTimeout;
 
-        var start = new ProcessStartInfo(ffmpeg)
+        var start = new ProcessStartInfo(executable)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in DecoderArguments(uri, info, options.StallTimeout))
+        foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }
@@ -99,7 +108,7 @@ public sealed class FfmpegFrameSource : IFrameSource
         catch (Win32Exception e)
         {
             _process.Dispose();
-            throw new FrameSourceException($"{Description}: ffmpeg could not be started: {e.Message}", e);
+            throw new FrameSourceException($"{Description}: {tool} could not be started: {e.Message}", e);
         }
 
         // stderr is drained on the thread pool: ffmpeg blocks once a pipe fills, and a thread per camera
@@ -130,6 +139,9 @@ public sealed class FfmpegFrameSource : IFrameSource
 
     /// <summary>The stream's codec as ffprobe names it (h264, hevc, mjpeg, …), when it said.</summary>
     public string? Codec { get; }
+
+    /// <summary>The decoder process: "ffmpeg" or "gst-launch-1.0".</summary>
+    public string Tool => _tool;
 
     /// <summary>ffprobe's major version.</summary>
     public int ToolVersion { get; }
@@ -254,7 +266,7 @@ public sealed class FfmpegFrameSource : IFrameSource
         catch (IOException e)
         {
             read = -1;
-            _failure = $"{Description}: reading ffmpeg's output failed: {e.Message}";
+            _failure = $"{Description}: reading {_tool}'s output failed: {e.Message}";
         }
         finally
         {
@@ -321,12 +333,12 @@ public sealed class FfmpegFrameSource : IFrameSource
 
         var reason = _failure
             ?? (_stalled
-                ? $"{Description}: no frame for {_stallTimeout.TotalSeconds:0.#} s; ffmpeg was stopped"
+                ? $"{Description}: no frame for {_stallTimeout.TotalSeconds:0.#} s; {_tool} was stopped"
                 : IsLive
-                    ? $"{Description}: the stream ended (ffmpeg exit code {exitCode?.ToString(CultureInfo.InvariantCulture) ?? "?"}{(read > 0 ? ", in the middle of a frame" : string.Empty)}); a live camera is expected to run forever"
-                    : $"{Description}: ffmpeg stopped {(read > 0 ? "in the middle of a frame" : "before the end")} (exit code {exitCode?.ToString(CultureInfo.InvariantCulture) ?? "?"})");
+                    ? $"{Description}: the stream ended ({_tool} exit code {exitCode?.ToString(CultureInfo.InvariantCulture) ?? "?"}{(read > 0 ? ", in the middle of a frame" : string.Empty)}); a live camera is expected to run forever"
+                    : $"{Description}: {_tool} stopped {(read > 0 ? "in the middle of a frame" : "before the end")} (exit code {exitCode?.ToString(CultureInfo.InvariantCulture) ?? "?"})");
         var tail = StderrTail();
-        _failure = tail.Length > 0 ? $"{reason}; ffmpeg said: {tail}" : reason;
+        _failure = tail.Length > 0 ? $"{reason}; {_tool} said: {tail}" : reason;
         throw new FrameSourceException(_failure);
     }
 
@@ -643,7 +655,7 @@ public sealed class FfmpegFrameSource : IFrameSource
         return digits > 0 && int.TryParse(span[..digits], NumberStyles.None, CultureInfo.InvariantCulture, out var major) ? major : 0;
     }
 
-    private static string FindTool(string name, string? directory)
+    private static string FindTool(string name, string? directory, string? missing = null)
     {
         var folders = directory is not null
             ? [directory]
@@ -659,7 +671,182 @@ public sealed class FfmpegFrameSource : IFrameSource
 
         var where = directory is not null ? $"in '{directory}'" : "on PATH";
         throw new FrameSourceException(
-            $"{name} was not found {where}; network cameras (rtsp, http) are decoded by ffmpeg: install the 'ffmpeg' package (apt-get install ffmpeg)");
+            $"{name} was not found {where}; " + (missing ?? "network cameras (rtsp, http) are decoded by ffmpeg: install the 'ffmpeg' package (apt-get install ffmpeg)"));
+    }
+
+    /// <summary>URI scheme of GStreamer pipelines: <c>gst://</c> followed by a gst-launch-1.0 pipeline description.</summary>
+    public const string GStreamerScheme = "gst";
+
+    /// <summary>
+    /// Opens a GStreamer pipeline (<c>gst://videotestsrc is-live=true ! video/x-raw,width=640,height=480</c>;
+    /// on a Jetson <c>gst://nvarguscamerasrc ! video/x-raw(memory:NVMM),width=1920,height=1080 ! nvvidconv</c>)
+    /// through a <c>gst-launch-1.0</c> child process. The pipeline is run once with <c>-v</c> until it
+    /// negotiates, for the frame size and rate; then for good, with <c>videoconvert ! videoscale</c> to BGR
+    /// at that size pinned and <c>fdsink</c> to the pipe, exactly as ffmpeg's output is read.
+    /// </summary>
+    public static FfmpegFrameSource OpenGStreamer(SourceUri uri, FfmpegSourceOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(uri);
+        options ??= new FfmpegSourceOptions();
+        var pipeline = GStreamerPipeline(uri.Original, out var problem) ?? throw new FrameSourceException(problem!);
+        var launch = FindTool("gst-launch-1.0", options.ToolDirectory, "GStreamer pipelines need it: install 'gstreamer1.0-tools' (apt-get install gstreamer1.0-tools; on Jetson it comes with JetPack)");
+        if (!Known.TryGetValue(uri.Original, out var info))
+        {
+            info = ProbeGStreamer(uri, launch, pipeline, options.ProbeTimeout);
+            Known[uri.Original] = info;
+        }
+
+        var caps = string.Create(CultureInfo.InvariantCulture, $"video/x-raw,format=BGR,width={info.Width},height={info.Height}");
+        string[] arguments = ["-q", .. SplitPipeline(pipeline), "!", "videoconvert", "!", "videoscale", "!", caps, "!", "fdsink", "fd=1", "sync=false"];
+        return new FfmpegFrameSource(uri, info, launch, "gst-launch-1.0", arguments, options);
+    }
+
+    /// <summary>The pipeline of a gst:// source, or null with <paramref name="problem"/> saying what is wrong (no I/O).</summary>
+    public static string? GStreamerPipeline(string source, out string? problem)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var prefix = GStreamerScheme + "://";
+        var pipeline = source.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) ? source[prefix.Length..].Trim() : null;
+        problem = pipeline switch
+        {
+            null => $"'{source}' is not a GStreamer pipeline (expected gst://element ! element …)",
+            "" => "gst:// names no pipeline: expected e.g. gst://videotestsrc is-live=true ! video/x-raw,width=640,height=480",
+            _ when SplitPipeline(pipeline).Any(t => t is "fdsink" or "appsink" or "filesink" or "autovideosink")
+                => "give the pipeline without a sink: EdgeSeg adds its own (videoconvert ! videoscale ! fdsink)",
+            _ when pipeline.TrimEnd().EndsWith('!') => "the pipeline ends with '!': give its last element",
+            _ => null,
+        };
+        return problem is null ? pipeline : null;
+    }
+
+    /// <summary>gst-launch-1.0 takes its pipeline as separate arguments, split at spaces outside quotes.</summary>
+    private static List<string> SplitPipeline(string pipeline)
+    {
+        var parts = new List<string>();
+        var current = new StringBuilder();
+        var quote = '\0';
+        foreach (var c in pipeline)
+        {
+            if (quote != '\0')
+            {
+                if (c == quote)
+                {
+                    quote = '\0';
+                }
+                else
+                {
+                    current.Append(c);
+                }
+            }
+            else if (c is '"' or '\'')
+            {
+                quote = c;
+            }
+            else if (char.IsWhiteSpace(c))
+            {
+                if (current.Length > 0)
+                {
+                    parts.Add(current.ToString());
+                    current.Clear();
+                }
+            }
+            else
+            {
+                current.Append(c);
+            }
+        }
+
+        if (current.Length > 0)
+        {
+            parts.Add(current.ToString());
+        }
+
+        return parts;
+    }
+
+    /// <summary>Runs the pipeline with -v into a fakesink until the caps of its BGR end are negotiated, then stops it.</summary>
+    private static StreamInfo ProbeGStreamer(SourceUri uri, string launch, string pipeline, TimeSpan timeout)
+    {
+        var start = new ProcessStartInfo(launch) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in (string[])["-v", .. SplitPipeline(pipeline), "!", "videoconvert", "!", "capsfilter", "name=edgeseg_probe", "caps=video/x-raw,format=BGR", "!", "fakesink"])
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var process = new Process { StartInfo = start };
+        var found = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var said = new List<string>();
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line && line.Contains("edgeseg_probe.GstPad:src: caps = video/x-raw", StringComparison.Ordinal))
+            {
+                found.TrySetResult(line);
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (!string.IsNullOrWhiteSpace(e.Data))
+            {
+                lock (said)
+                {
+                    said.Add(uri.Scrub(e.Data.Trim()));
+                }
+            }
+        };
+        try
+        {
+            process.Start();
+        }
+        catch (Win32Exception e)
+        {
+            throw new FrameSourceException($"{uri.Redacted}: gst-launch-1.0 could not be started: {e.Message}", e);
+        }
+
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var exited = process.WaitForExitAsync();
+        var first = Task.WhenAny(found.Task, exited, Task.Delay(timeout)).GetAwaiter().GetResult();
+        try
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+
+        process.WaitForExit(TimeSpan.FromSeconds(2));
+        string Said()
+        {
+            lock (said)
+            {
+                var errors = said.Where(l => l.StartsWith("ERROR", StringComparison.Ordinal) || l.StartsWith("WARNING", StringComparison.Ordinal)).ToList();
+                return string.Join(" ", (errors.Count > 0 ? errors : said).TakeLast(3));
+            }
+        }
+
+        if (first != found.Task)
+        {
+            throw new FrameSourceException(first == exited
+                ? $"{uri.Redacted}: the pipeline stopped before delivering a frame (gst-launch-1.0 exit code {process.ExitCode}){(Said() is { Length: > 0 } s ? ": " + s : string.Empty)}"
+                : $"{uri.Redacted}: the pipeline negotiated no video within {timeout.TotalSeconds:0.#} s{(Said() is { Length: > 0 } t ? ": " + t : string.Empty)}");
+        }
+
+        var caps = found.Task.Result;
+        var width = System.Text.RegularExpressions.Regex.Match(caps, @"width=\(int\)(\d+)");
+        var height = System.Text.RegularExpressions.Regex.Match(caps, @"height=\(int\)(\d+)");
+        var rate = System.Text.RegularExpressions.Regex.Match(caps, @"framerate=\(fraction\)(\d+)/(\d+)");
+        if (!width.Success || !height.Success)
+        {
+            throw new FrameSourceException($"{uri.Redacted}: the pipeline's caps name no frame size: {caps}");
+        }
+
+        double? fps = rate.Success && int.Parse(rate.Groups[2].Value, CultureInfo.InvariantCulture) > 0
+            ? double.Parse(rate.Groups[1].Value, CultureInfo.InvariantCulture) / int.Parse(rate.Groups[2].Value, CultureInfo.InvariantCulture)
+            : null;
+        return new StreamInfo(
+            int.Parse(width.Groups[1].Value, CultureInfo.InvariantCulture), int.Parse(height.Groups[1].Value, CultureInfo.InvariantCulture),
+            fps is > 0 ? fps : null, IsFinite: false, MajorVersion: 1, Codec: "raw (GStreamer)");
     }
 
     /// <summary>The last probe of each live stream opened in this process (keyed by the URI, never logged).</summary>

@@ -9,11 +9,18 @@ namespace EdgeSeg.Pipeline.Capture;
 public static class FrameSourceFactory
 {
     /// <summary>Schemes this build understands.</summary>
-    public static IReadOnlyList<string> Schemes { get; } = ["file", "v4l2", "synthetic", .. FfmpegFrameSource.Schemes];
+    public static IReadOnlyList<string> Schemes { get; } = ["file", "v4l2", "synthetic", .. FfmpegFrameSource.Schemes, FfmpegFrameSource.GStreamerScheme];
 
     /// <summary>Returns null when <paramref name="source"/> is well formed, else what is wrong with it.</summary>
     public static string? Validate(string? source, string? baseDirectory = null)
     {
+        if (source is not null && source.StartsWith(FfmpegFrameSource.GStreamerScheme + "://", StringComparison.OrdinalIgnoreCase))
+        {
+            // A pipeline description is not a URI (spaces, '!', caps with '/'): it is checked on its own.
+            FfmpegFrameSource.GStreamerPipeline(source, out var problem);
+            return problem;
+        }
+
         try
         {
             var uri = SourceUri.Parse(source ?? string.Empty);
@@ -56,6 +63,12 @@ public static class FrameSourceFactory
     /// <summary>Opens <paramref name="source"/>; throws <see cref="FrameSourceException"/> when it cannot.</summary>
     public static IFrameSource Open(string source, string? baseDirectory = null)
     {
+        ArgumentNullException.ThrowIfNull(source);
+        if (source.StartsWith(FfmpegFrameSource.GStreamerScheme + "://", StringComparison.OrdinalIgnoreCase))
+        {
+            return FfmpegFrameSource.OpenGStreamer(SourceUri.Parse(source));
+        }
+
         SourceUri uri;
         try
         {

@@ -89,7 +89,8 @@ internal static class ProbeCommand
 
     private static string Backend(IFrameSource source) => source switch
     {
-        FfmpegFrameSource f => $"ffmpeg child process (ffprobe {f.ToolVersion}), raw BGR over a pipe",
+        FfmpegFrameSource { Tool: "ffmpeg" } f => $"ffmpeg child process (ffprobe {f.ToolVersion}), raw BGR over a pipe",
+        FfmpegFrameSource f => $"{f.Tool} child process, raw BGR over a pipe",
         OpenCvFrameSource => $"OpenCV VideoCapture ({OpenCvSharp.Cv2.GetVersionString()})",
         Pipeline.Synthetic.SyntheticFrameSource => "synthetic street renderer (exact labels)",
         _ => source.GetType().Name,
