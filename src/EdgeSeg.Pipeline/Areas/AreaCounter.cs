@@ -1,4 +1,3 @@
-using EdgeSeg.Pipeline.Frames;
 using EdgeSeg.Pipeline.Statistics;
 
 namespace EdgeSeg.Pipeline.Areas;
@@ -263,13 +262,5 @@ public sealed class AreaCounter
 
             AddGroups(block);
         }
-    }
-
-    /// <summary>The labels of <paramref name="labels"/> as a layout of the whole frame only (tests, eval).</summary>
-    internal static double[] MeasureOnce(AreaLayout layout, LabelMap labels)
-    {
-        var values = new double[layout.ValueCount];
-        new AreaCounter(layout).Measure(labels.Labels, labels.Width, labels.Height, values);
-        return values;
     }
 }

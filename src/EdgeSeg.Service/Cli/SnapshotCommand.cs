@@ -31,7 +31,7 @@ internal static class SnapshotCommand
             try
             {
                 var config = Configuration.ConfigurationLoader.Load(zonesConfig);
-                zones = [.. config.Options.Cameras[0].Zones.Select(z => new Pipeline.Areas.Zone(z.Name, [.. z.Points.Select(p => new Pipeline.Areas.RelativePoint(p[0], p[1]))]))];
+                zones = Configuration.AreaConfiguration.Zones(config.Options.Cameras[0]);
             }
             catch (Configuration.ConfigurationException e)
             {

@@ -229,7 +229,7 @@ public static class AreaConfiguration
         {
             var camera = o.Cameras[i];
             var path = $"Cameras[{i}]";
-            var zones = camera.Zones.Select(z => new Zone(z.Name, [.. z.Points.Select(p => new RelativePoint(p[0], p[1]))])).ToList();
+            var zones = Zones(camera);
             var series = (IReadOnlyList<string>)[.. classNames, .. groups.Select(g => g.Name)];
             GroundPlane? ground = null;
             IReadOnlyList<int>? groundSeries = null;
@@ -289,6 +289,10 @@ public static class AreaConfiguration
 
         return result;
     }
+
+    /// <summary>The zones of a camera whose configuration passed <see cref="Validate"/>.</summary>
+    public static List<Zone> Zones(CameraOptions camera) =>
+        [.. camera.Zones.Select(z => new Zone(z.Name, [.. z.Points.Select(p => new RelativePoint(p[0], p[1]))]))];
 
     private static GroundPlane? FitGround(CameraOptions camera, int width, int height, string path, List<string> errors, Action<string>? log)
     {

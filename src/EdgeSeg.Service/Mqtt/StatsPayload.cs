@@ -55,13 +55,7 @@ public static class StatsPayload
             w.WriteStartObject("latency_ms");
             w.WriteNumber("p50", Math.Round(stats.LatencyP50Ms, 2));
             w.WriteEndObject();
-            w.WriteStartObject("shares");
-            for (var c = 0; c < stats.Classes.Count; c++)
-            {
-                w.WriteNumber(stats.ClassNames[c], Math.Round(stats.Classes[c].Mean, 6));
-            }
-
-            w.WriteEndObject();
+            WriteMeans(w, stats.ClassNames, stats.Classes);
             WriteClasses(w, "classes", stats.ClassNames, stats.Classes);
             WriteNamed(w, "groups", stats.Groups, 6);
             if (stats.GroundExcludedShare is { } excluded)
@@ -77,13 +71,7 @@ public static class StatsPayload
                 {
                     w.WriteStartObject(zone.Name);
                     w.WriteNumber("frame_share", Math.Round(zone.FrameShare, 6));
-                    w.WriteStartObject("shares");
-                    for (var c = 0; c < zone.Classes.Count; c++)
-                    {
-                        w.WriteNumber(stats.ClassNames[c], Math.Round(zone.Classes[c].Mean, 6));
-                    }
-
-                    w.WriteEndObject();
+                    WriteMeans(w, stats.ClassNames, zone.Classes);
                     WriteClasses(w, "classes", stats.ClassNames, zone.Classes);
                     WriteNamed(w, "groups", zone.Groups, 6);
                     if (stats.GroundExcludedShare is not null)
@@ -101,6 +89,18 @@ public static class StatsPayload
         }
 
         return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>"shares": each class's mean share, by name.</summary>
+    private static void WriteMeans(Utf8JsonWriter w, IReadOnlyList<string> names, IReadOnlyList<ClassShareStats> stats)
+    {
+        w.WriteStartObject("shares");
+        for (var c = 0; c < stats.Count; c++)
+        {
+            w.WriteNumber(names[c], Math.Round(stats[c].Mean, 6));
+        }
+
+        w.WriteEndObject();
     }
 
     private static void WriteClasses(Utf8JsonWriter w, string name, IReadOnlyList<string> names, IReadOnlyList<ClassShareStats> stats)

@@ -68,7 +68,6 @@ public sealed class PayloadSchemaTests
     [Fact]
     public void An_occupancy_event_as_serialised_is_valid_and_one_without_its_zone_is_not()
     {
-        var layout = new AreaLayout(["road", "car"], zones: [new Zone("lane", [new(0, 0), new(1, 0), new(1, 1)])]);
         var rule = new OccupancyRule("queue", 0, 1, 0.6, 0.4, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(1));
         var t = DateTimeOffset.UtcNow;
         var e = new OccupancyEvent(rule, "lane", "car", "end", t, t.AddSeconds(12), t.AddSeconds(11), 0.2, 0.9);
@@ -78,7 +77,6 @@ public sealed class PayloadSchemaTests
         Assert.Equal(11, payload["duration_s"]!.GetValue<double>());
         payload.Remove("zone");
         Assert.NotEmpty(PayloadSchemas.Violations("event", payload.ToJsonString()));
-        _ = layout;
     }
 
     [Fact]
