@@ -3,8 +3,12 @@
 # system user, puts an example configuration in /etc/edgeseg (never overwriting one that exists, so an
 # upgrade keeps it) and enables the unit. Run as root from a checkout:  sudo systemd/install.sh
 #
-#   --root DIR   install into a staging root instead (DIR/opt/edgeseg, DIR/etc/…): no user is created,
-#                no package installed, systemd is not touched; for packaging and for the tests
+#   --root DIR        install into a staging root instead (DIR/opt/edgeseg, DIR/etc/…): no user is created,
+#                     no package installed, systemd is not touched; for packaging and for the tests
+#   --rid RID         publish for linux-x64 or linux-arm64 (default: this machine's), e.g. to stage an
+#                     image for a Jetson on an x64 build machine
+#   --self-contained  carry the .NET runtime in /opt/edgeseg (the target needs no .NET installed);
+#                     default: framework-dependent (the target has the ASP.NET Core runtime 10)
 #
 # Files it writes: $root/opt/edgeseg/ (the published service, models/ with the bundled models),
 # $root/etc/edgeseg/edgeseg.json (only if absent), $root/etc/systemd/system/edgeseg.service.
@@ -12,10 +16,17 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 root=
+rid=linux-x64
+[[ $(uname -m) == aarch64 ]] && rid=linux-arm64
+self_contained=false
 while [[ $# -gt 0 ]]; do
   case $1 in
     --root) root=$(realpath -m "${2:?--root needs a directory}"); shift 2 ;;
-    *) echo "install.sh: unknown argument '$1' (usage: install.sh [--root DIR])" >&2; exit 64 ;;
+    --rid)
+      rid=${2:?--rid needs linux-x64 or linux-arm64}; shift 2
+      [[ $rid == linux-x64 || $rid == linux-arm64 ]] || { echo "install.sh: --rid must be linux-x64 or linux-arm64, got '$rid'" >&2; exit 64; } ;;
+    --self-contained) self_contained=true; shift ;;
+    *) echo "install.sh: unknown argument '$1' (usage: install.sh [--root DIR] [--rid linux-x64|linux-arm64] [--self-contained])" >&2; exit 64 ;;
   esac
 done
 prefix=$root${EDGESEG_PREFIX:-/opt/edgeseg}
@@ -31,13 +42,11 @@ if [[ -z $root ]] && command -v apt-get >/dev/null; then
   apt-get install -y --no-install-recommends libgtk-3-0 ffmpeg >/dev/null
 fi
 
-rid=linux-x64
-[[ $(uname -m) == aarch64 ]] && rid=linux-arm64
 # EDGESEG_ORT picks ONNX Runtime's native libraries: cpu (default), gpu (x64 CUDA/TensorRT package) or
 # system (a build of your own, e.g. with TensorRT on a Jetson: copy its .so files into $prefix afterwards).
 # An upgrade replaces the published files: what an earlier version left is removed first.
 rm -rf "$prefix"
-dotnet publish "$repo/src/EdgeSeg.Service/EdgeSeg.Service.csproj" -c Release -r "$rid" --self-contained false \
+dotnet publish "$repo/src/EdgeSeg.Service/EdgeSeg.Service.csproj" -c Release -r "$rid" --self-contained "$self_contained" \
   -p:OnnxRuntimeNative="${EDGESEG_ORT:-cpu}" -o "$prefix" -v quiet -nologo
 
 if [[ -z $root ]]; then

@@ -42,7 +42,7 @@ internal static class SoakBenchmark
         }
 
         var dir = Directory.CreateTempSubdirectory("edgeseg-soak-").FullName;
-        int brokerPort = FreePort(), cameraPort = FreePort();
+        int brokerPort = FreePort(), cameraPort = FreePort(), httpPort = FreePort();
         var persistence = Path.Combine(dir, "broker");
         Directory.CreateDirectory(persistence);
         File.WriteAllText(Path.Combine(dir, "mosquitto.conf"), $"listener {brokerPort} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {persistence}/\nautosave_interval 10\n");
@@ -55,6 +55,8 @@ internal static class SoakBenchmark
             ["Mqtt"] = new JsonObject { ["Port"] = brokerPort, ["SpoolPath"] = Path.Combine(dir, "spool.db") },
             ["Statistics"] = new JsonObject { ["WindowSeconds"] = 5 },
             ["Model"] = new JsonObject { ["Threads"] = 1 },
+            // For the managed heap beside the resident set (prometheus-net's dotnet_total_memory_bytes).
+            ["Http"] = new JsonObject { ["Enabled"] = true, ["Port"] = httpPort },
             ["Logging"] = new JsonObject { ["LogLevel"] = new JsonObject { ["Default"] = "Warning" } },
         };
         var configPath = Path.Combine(dir, "edgeseg.json");
@@ -132,7 +134,9 @@ internal static class SoakBenchmark
             {
                 var kib = Rss(service.Id);
                 rss.Add((t / 60, kib));
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  minute {t / 60,5:0.0}  RSS {kib / 1024.0,7:0.0} MiB  lines received {CountLines(received)}"));
+                var (threads, fds) = Handles(service.Id);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  minute {t / 60,5:0.0}  RSS {kib / 1024.0,7:0.0} MiB  managed heap {ManagedHeap(httpPort) / 1048576.0,6:0.0} MiB  threads {threads,3}  fds {fds,3}  lines received {CountLines(received)}"));
                 nextSample += 60;
             }
 
@@ -293,6 +297,37 @@ internal static class SoakBenchmark
         catch (IOException)
         {
             return 0;
+        }
+    }
+
+    /// <summary>Threads and open file descriptors of the process: a leak of either shows here first.</summary>
+    private static (int Threads, int Fds) Handles(int pid)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("Threads:", StringComparison.Ordinal));
+            var threads = line is null ? 0 : int.Parse(line.Split('\t', ' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+            return (threads, Directory.GetFileSystemEntries($"/proc/{pid}/fd").Length);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return (0, 0);
+        }
+    }
+
+    /// <summary>Bytes the GC reports allocated (dotnet_total_memory_bytes from /metrics); NaN when not answered.</summary>
+    private static double ManagedHeap(int port)
+    {
+        try
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            var text = http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics")).GetAwaiter().GetResult();
+            var line = text.Split('\n').FirstOrDefault(l => l.StartsWith("dotnet_total_memory_bytes ", StringComparison.Ordinal));
+            return line is null ? double.NaN : double.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or FormatException)
+        {
+            return double.NaN;
         }
     }
 

@@ -13,7 +13,7 @@ namespace EdgeSeg.Pipeline.Refinement;
 /// <c>w1·exp(−|pi−pj|²/2θα² − |Ii−Ij|²/2θβ²) + w2·exp(−|pi−pj|²/2θγ²)</c>, each kernel symmetrically
 /// normalised as in the reference implementation.
 /// </remarks>
-public sealed class CrfOptions
+public record CrfOptions
 {
     /// <summary>Largest accepted number of mean-field iterations.</summary>
     public const int MaxIterations = 50;

@@ -73,7 +73,7 @@ internal static class AppStartup
 
         return new CameraStages(
             [.. config.Options.Cameras.Select(c => c.Refinement is { Enabled: true } r
-                ? new RefinementStage(new BilateralCrfRefiner(r.ToCrfOptions()), TimeSpan.FromMilliseconds(r.BudgetMs))
+                ? new RefinementStage(new BilateralCrfRefiner(r), TimeSpan.FromMilliseconds(r.BudgetMs))
                 : null)],
             areas);
     }

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace EdgeSeg.Service.Configuration;
 
@@ -148,24 +150,31 @@ public static class ConfigurationLoader
         LoggingSection.Check(config, errors);
 
         // Unknown keys do not stop the other checks: a file with a typo and a bad value gets both named.
-        var options = new EdgeSegOptions();
+        // The options are built and validated the way the host does it at start (IStartupValidator);
+        // the service needs them before the host exists, to load the model it hands the host.
+        using var provider = new ServiceCollection().AddEdgeSegOptions(config, baseDirectory).BuildServiceProvider();
+        EdgeSegOptions? options = null;
         try
         {
-            config.Bind(options);
+            provider.GetRequiredService<IStartupValidator>().Validate();
+            options = provider.GetRequiredService<IOptions<EdgeSegOptions>>().Value;
+        }
+        catch (OptionsValidationException e)
+        {
+            errors.AddRange(e.Failures);
         }
         catch (InvalidOperationException e)
         {
+            // A value the binder cannot convert (the key checker names the usual ones with their path first).
             errors.Add(e.InnerException is { } inner ? $"{e.Message} ({inner.Message})" : e.Message);
-            throw new ConfigurationException(errors);
         }
 
-        var modelPath = EdgeSegOptionsValidator.Validate(options, baseDirectory, errors);
-        if (errors.Count > 0)
+        if (errors.Count > 0 || options is null)
         {
             throw new ConfigurationException(errors);
         }
 
-        return new LoadedConfiguration(options, config, baseDirectory, modelPath!, sourcePath);
+        return new LoadedConfiguration(options, config, baseDirectory, options.Model.Path, sourcePath);
     }
 }
 

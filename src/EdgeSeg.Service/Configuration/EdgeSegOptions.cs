@@ -1,22 +1,31 @@
 using EdgeSeg.Pipeline.Inference;
+using EdgeSeg.Pipeline.Refinement;
+using Microsoft.Extensions.Options;
 
 namespace EdgeSeg.Service.Configuration;
 
 /// <summary>
 /// The whole appliance configuration: <c>/etc/edgeseg/edgeseg.json</c> overlaid with environment variables
 /// <c>EDGESEG_Section__Key</c>. Key names are the public contract; see the README's configuration reference.
+/// Single-field rules are attributes checked by <see cref="EdgeSegOptionsFieldValidator"/> (source-generated);
+/// rules across fields, files and sources are in <see cref="EdgeSegOptionsValidator"/>.
 /// </summary>
 public sealed class EdgeSegOptions
 {
     /// <summary>Identifies this box in MQTT topics: edgeseg/&lt;DeviceId&gt;/…</summary>
+    [TopicLevel]
     public string DeviceId { get; set; } = string.Empty;
 
+    [ValidateObjectMembers]
     public ModelOptions Model { get; set; } = new();
 
+    [ValidateEnumeratedItems]
     public List<CameraOptions> Cameras { get; set; } = [];
 
+    [ValidateObjectMembers]
     public MqttOptions Mqtt { get; set; } = new();
 
+    [ValidateObjectMembers]
     public StatisticsOptions Statistics { get; set; } = new();
 
     /// <summary>Home Assistant MQTT discovery (off by default).</summary>
@@ -70,15 +79,18 @@ public sealed class ModelOptions
     public List<ExecutionProvider> Providers { get; set; } = [];
 
     /// <summary>CPU threads for the model; 0 = all cores.</summary>
+    [InRange(0, 256, Accepts = "0 (all cores) .. 256")]
     public int Threads { get; set; }
 
     /// <summary>GPU ordinal for CUDA and TensorRT.</summary>
+    [InRange(0, int.MaxValue, Accepts = "0 or more")]
     public int DeviceId { get; set; }
 
     /// <summary>Where TensorRT engines are cached between starts.</summary>
     public string EngineCacheDirectory { get; set; } = "/var/cache/edgeseg/trt";
 
     /// <summary>How TensorRT builds its engine (only read when TensorRT is among the providers).</summary>
+    [ValidateObjectMembers]
     public TensorRtOptions TensorRT { get; set; } = new();
 }
 
@@ -92,12 +104,15 @@ public sealed class TensorRtOptions
     public bool Int8 { get; set; } = true;
 
     /// <summary>Scratch memory TensorRT may use while building and running, in MiB.</summary>
+    [InRange(16, 65536)]
     public int WorkspaceMiB { get; set; } = 1024;
 
     /// <summary>Builder optimisation level 0..5: higher searches longer for faster kernels (3 is TensorRT's default).</summary>
+    [InRange(0, 5)]
     public int BuilderOptimizationLevel { get; set; } = 3;
 
     /// <summary>DLA core for the engine on Jetson AGX/NX (0 or 1); -1 runs on the GPU.</summary>
+    [InRange(-1, 7, Accepts = "-1 (GPU) or a DLA core 0..7")]
     public int DlaCore { get; set; } = -1;
 }
 
@@ -111,9 +126,11 @@ public sealed class CameraOptions
     public string Source { get; set; } = string.Empty;
 
     /// <summary>Highest frame rate segmented; null = as fast as the source and model allow.</summary>
+    [InRange(0, 240, MinimumExclusive = true, Unit = "frames per second")]
     public double? MaxFps { get; set; }
 
     /// <summary>Optional fully connected CRF on this camera's masks.</summary>
+    [ValidateObjectMembers]
     public RefinementOptions Refinement { get; set; } = new();
 
     /// <summary>Named regions of the view whose class shares are published as well (zones may overlap).</summary>
@@ -193,44 +210,17 @@ public sealed class GroundPointOptions
 }
 
 /// <summary>
-/// The dense CRF stage of one camera, with DeepLab's parameter names and units: distances in pixels of
-/// the model's input frame, colour differences in 0..255 intensity levels.
+/// The dense CRF stage of one camera: the refiner's own parameters (<see cref="CrfOptions"/>, bound
+/// directly, with DeepLab's names and units: distances in pixels of the model's input frame, colour
+/// differences in 0..255 intensity levels) plus whether it runs and its time budget.
 /// </summary>
-public sealed class RefinementOptions
+public sealed record RefinementOptions : CrfOptions
 {
     public bool Enabled { get; set; }
 
-    /// <summary>Mean-field iterations.</summary>
-    public int Iterations { get; set; } = 5;
-
-    /// <summary>w1: weight of the appearance (bilateral) kernel.</summary>
-    public float AppearanceWeight { get; set; } = 10;
-
-    /// <summary>θα: spatial standard deviation of the appearance kernel, pixels.</summary>
-    public float AppearanceSpatialSigma { get; set; } = 80;
-
-    /// <summary>θβ: colour standard deviation of the appearance kernel, 0..255 levels.</summary>
-    public float AppearanceColorSigma { get; set; } = 13;
-
-    /// <summary>w2: weight of the smoothness kernel.</summary>
-    public float SmoothnessWeight { get; set; } = 3;
-
-    /// <summary>θγ: spatial standard deviation of the smoothness kernel, pixels.</summary>
-    public float SmoothnessSpatialSigma { get; set; } = 3;
-
     /// <summary>Time one frame's refinement may take; past it the frame is published unrefined and the skip counted.</summary>
+    [InRange(0, 10_000, MinimumExclusive = true, Unit = "ms")]
     public double BudgetMs { get; set; } = 50;
-
-    /// <summary>The refiner's parameters.</summary>
-    public Pipeline.Refinement.CrfOptions ToCrfOptions() => new()
-    {
-        Iterations = Iterations,
-        AppearanceWeight = AppearanceWeight,
-        AppearanceSpatialSigma = AppearanceSpatialSigma,
-        AppearanceColorSigma = AppearanceColorSigma,
-        SmoothnessWeight = SmoothnessWeight,
-        SmoothnessSpatialSigma = SmoothnessSpatialSigma,
-    };
 }
 
 /// <summary>The MQTT broker and topics.</summary>
@@ -238,9 +228,11 @@ public sealed class MqttOptions
 {
     public string Host { get; set; } = "127.0.0.1";
 
+    [InRange(1, 65535)]
     public int Port { get; set; } = 1883;
 
     /// <summary>First topic level; topics are &lt;TopicPrefix&gt;/&lt;DeviceId&gt;/….</summary>
+    [TopicLevel]
     public string TopicPrefix { get; set; } = "edgeseg";
 
     /// <summary>MQTT client id; empty = edgeseg-&lt;DeviceId&gt;.</summary>
@@ -258,6 +250,7 @@ public sealed class MqttOptions
     public string PasswordCredential { get; set; } = string.Empty;
 
     /// <summary>"5" (default) or "3.1.1".</summary>
+    [OneOf("5", "3.1.1")]
     public string ProtocolVersion { get; set; } = "5";
 
     public bool UseTls { get; set; }
@@ -277,12 +270,15 @@ public sealed class MqttOptions
     /// <summary>Accept any broker certificate (test rigs only: it defeats TLS's point; logged at start).</summary>
     public bool AllowUntrustedCertificates { get; set; }
 
+    [InRange(5, 3600)]
     public int KeepAliveSeconds { get; set; } = 30;
 
     /// <summary>Messages kept while the broker is away; the oldest go first when full (and are counted).</summary>
+    [InRange(1, 1_000_000, Unit = "messages")]
     public int SpoolCapacity { get; set; } = 20000;
 
     /// <summary>Messages older than this are dropped (and counted) even if the spool has room.</summary>
+    [InRange(0.01, 8760, Unit = "hours")]
     public double SpoolMaxAgeHours { get; set; } = 168;
 
     /// <summary>The durable spool's database (relative: beside the config file); empty keeps it in memory (lost at a restart).</summary>
@@ -296,8 +292,15 @@ public sealed class StatisticsOptions
     public double WindowSeconds { get; set; } = 5;
 
     /// <summary>Window length in frames; 0 = use <see cref="WindowSeconds"/>.</summary>
+    [InRange(0, int.MaxValue, Accepts = "0 (use WindowSeconds) or more")]
     public int WindowFrames { get; set; }
 
     /// <summary>Named groups of classes ("vehicle": ["car", "truck", …]) published beside the classes and usable wherever a class is.</summary>
     public Dictionary<string, List<string>> ClassGroups { get; set; } = [];
+}
+
+/// <summary>The single-field rules of <see cref="EdgeSegOptions"/>, from their attributes (source-generated: no reflection).</summary>
+[OptionsValidator]
+internal sealed partial class EdgeSegOptionsFieldValidator : IValidateOptions<EdgeSegOptions>
+{
 }

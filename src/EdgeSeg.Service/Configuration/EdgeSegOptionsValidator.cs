@@ -1,34 +1,28 @@
 using EdgeSeg.Pipeline.Capture;
+using Microsoft.Extensions.Options;
 
 namespace EdgeSeg.Service.Configuration;
 
 /// <summary>
-/// Cross-field checks of bound options. Every problem is collected, each naming its path
-/// (<c>Cameras[1].Source</c>) and what would be accepted.
+/// The rules of bound options that one field's attribute cannot say: across fields, against files,
+/// sources and the model. Every problem is collected, each naming its path (<c>Cameras[1].Source</c>)
+/// and what would be accepted. Runs after <see cref="ResolveOptionPaths"/>, so paths are absolute.
 /// </summary>
-public static class EdgeSegOptionsValidator
+internal sealed class EdgeSegOptionsValidator(string baseDirectory) : IValidateOptions<EdgeSegOptions>
 {
-    /// <summary>Validates <paramref name="o"/>; returns the model path it resolves to (null on error).</summary>
-    public static string? Validate(EdgeSegOptions o, string baseDirectory, List<string> errors)
+    public ValidateOptionsResult Validate(string? name, EdgeSegOptions options)
     {
-        ArgumentNullException.ThrowIfNull(o);
-        ArgumentNullException.ThrowIfNull(errors);
-        TopicLevel("DeviceId", o.DeviceId, errors);
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = new List<string>();
+        Validate(options, errors);
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
 
-        var modelPath = ResolveModelPath(o.Model.Path, baseDirectory);
-        if (!File.Exists(modelPath))
+    private void Validate(EdgeSegOptions o, List<string> errors)
+    {
+        if (!File.Exists(o.Model.Path))
         {
-            errors.Add($"Model.Path: model file '{modelPath}' does not exist");
-        }
-
-        if (o.Model.Threads is < 0 or > 256)
-        {
-            errors.Add($"Model.Threads: must be 0 (all cores) .. 256, got {o.Model.Threads}");
-        }
-
-        if (o.Model.DeviceId < 0)
-        {
-            errors.Add($"Model.DeviceId: must be 0 or more, got {o.Model.DeviceId}");
+            errors.Add($"Model.Path: model file '{o.Model.Path}' does not exist");
         }
 
         if (o.HomeAssistant.Enabled)
@@ -41,21 +35,6 @@ public static class EdgeSegOptionsValidator
                     errors.Add($"HomeAssistant.Classes[{i}]: must not be empty");
                 }
             }
-        }
-
-        if (o.Model.TensorRT.WorkspaceMiB is < 16 or > 65536)
-        {
-            errors.Add($"Model.TensorRT.WorkspaceMiB: must be 16..65536, got {o.Model.TensorRT.WorkspaceMiB}");
-        }
-
-        if (o.Model.TensorRT.BuilderOptimizationLevel is < 0 or > 5)
-        {
-            errors.Add($"Model.TensorRT.BuilderOptimizationLevel: must be 0..5, got {o.Model.TensorRT.BuilderOptimizationLevel}");
-        }
-
-        if (o.Model.TensorRT.DlaCore is < -1 or > 7)
-        {
-            errors.Add($"Model.TensorRT.DlaCore: must be -1 (GPU) or a DLA core 0..7, got {o.Model.TensorRT.DlaCore}");
         }
 
         if (o.Model.Providers.Distinct().Count() != o.Model.Providers.Count)
@@ -97,18 +76,10 @@ public static class EdgeSegOptionsValidator
                 errors.Add($"{path}.Source: {problem}");
             }
 
-            if (camera.MaxFps is { } fps && (!double.IsFinite(fps) || fps <= 0 || fps > 240))
-            {
-                errors.Add($"{path}.MaxFps: must be above 0 and at most 240 frames per second, got {fps}");
-            }
-
             if (camera.Refinement is { } refinement)
             {
-                errors.AddRange(refinement.ToCrfOptions().Validate().Select(e => $"{path}.Refinement.{e}"));
-                if (!double.IsFinite(refinement.BudgetMs) || refinement.BudgetMs is <= 0 or > 10_000)
-                {
-                    errors.Add($"{path}.Refinement.BudgetMs: must be above 0 and at most 10000 ms, got {refinement.BudgetMs}");
-                }
+                // The refiner's own rules, kept with its parameters in the pipeline.
+                errors.AddRange(refinement.Validate().Select(e => $"{path}.Refinement.{e}"));
             }
         }
 
@@ -121,22 +92,6 @@ public static class EdgeSegOptionsValidator
         else if (mqtt.Host.Any(char.IsWhiteSpace) || mqtt.Host.Contains('/', StringComparison.Ordinal))
         {
             errors.Add($"Mqtt.Host: '{mqtt.Host}' is not a host name or address");
-        }
-
-        if (mqtt.Port is < 1 or > 65535)
-        {
-            errors.Add($"Mqtt.Port: must be 1..65535, got {mqtt.Port}");
-        }
-
-        TopicLevel("Mqtt.TopicPrefix", mqtt.TopicPrefix, errors);
-        if (mqtt.KeepAliveSeconds is < 5 or > 3600)
-        {
-            errors.Add($"Mqtt.KeepAliveSeconds: must be 5..3600, got {mqtt.KeepAliveSeconds}");
-        }
-
-        if (mqtt.ProtocolVersion is not ("5" or "3.1.1"))
-        {
-            errors.Add($"Mqtt.ProtocolVersion: must be \"5\" or \"3.1.1\", got '{mqtt.ProtocolVersion}'");
         }
 
         var passwords = new[] { mqtt.Password.Length > 0, mqtt.PasswordFile.Length > 0, mqtt.PasswordCredential.Length > 0 }.Count(x => x);
@@ -152,7 +107,6 @@ public static class EdgeSegOptionsValidator
 
         if (mqtt.PasswordFile.Length > 0)
         {
-            mqtt.PasswordFile = Path.GetFullPath(mqtt.PasswordFile, baseDirectory);
             if (ReadableProblem(mqtt.PasswordFile) is { } problem)
             {
                 errors.Add($"Mqtt.PasswordFile: {problem}");
@@ -172,25 +126,18 @@ public static class EdgeSegOptionsValidator
             }
         }
 
-        foreach (var (key, value, set) in new (string, string, Action<string>)[]
-                 {
-                     ("CaFile", mqtt.CaFile, v => mqtt.CaFile = v),
-                     ("ClientCertificateFile", mqtt.ClientCertificateFile, v => mqtt.ClientCertificateFile = v),
-                     ("ClientKeyFile", mqtt.ClientKeyFile, v => mqtt.ClientKeyFile = v),
-                 })
+        foreach (var (key, value) in new[] { ("CaFile", mqtt.CaFile), ("ClientCertificateFile", mqtt.ClientCertificateFile), ("ClientKeyFile", mqtt.ClientKeyFile) })
         {
             if (value.Length == 0)
             {
                 continue;
             }
 
-            var full = Path.GetFullPath(value, baseDirectory);
-            set(full);
             if (!mqtt.UseTls)
             {
                 errors.Add($"Mqtt.{key}: needs Mqtt.UseTls = true");
             }
-            else if (ReadableProblem(full) is { } problem)
+            else if (ReadableProblem(value) is { } problem)
             {
                 errors.Add($"Mqtt.{key}: {problem}");
             }
@@ -206,23 +153,12 @@ public static class EdgeSegOptionsValidator
             errors.Add("Mqtt.AllowUntrustedCertificates: needs Mqtt.UseTls = true");
         }
 
-        if (mqtt.SpoolMaxAgeHours is < 0.01 or > 8760 || double.IsNaN(mqtt.SpoolMaxAgeHours))
-        {
-            errors.Add($"Mqtt.SpoolMaxAgeHours: must be 0.01..8760 hours, got {mqtt.SpoolMaxAgeHours.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
-        }
-
         if (mqtt.SpoolPath.Length > 0)
         {
-            mqtt.SpoolPath = Path.GetFullPath(mqtt.SpoolPath, baseDirectory);
             if (WritableProblem(mqtt.SpoolPath) is { } problem)
             {
                 errors.Add($"Mqtt.SpoolPath: {problem} (run as the edgeseg user, point it at a writable place, or set it to \"\" to keep the spool in memory)");
             }
-        }
-
-        if (mqtt.SpoolCapacity is < 1 or > 1_000_000)
-        {
-            errors.Add($"Mqtt.SpoolCapacity: must be 1..1000000 messages, got {mqtt.SpoolCapacity}");
         }
 
         if (mqtt.Password.Length > 0 && mqtt.Username.Length == 0)
@@ -231,11 +167,6 @@ public static class EdgeSegOptionsValidator
         }
 
         var stats = o.Statistics;
-        if (stats.WindowFrames < 0)
-        {
-            errors.Add($"Statistics.WindowFrames: must be 0 (use WindowSeconds) or more, got {stats.WindowFrames}");
-        }
-
         if (stats.WindowFrames == 0 && (!double.IsFinite(stats.WindowSeconds) || stats.WindowSeconds <= 0 || stats.WindowSeconds > 86400))
         {
             errors.Add($"Statistics.WindowSeconds: must be above 0 and at most 86400, got {stats.WindowSeconds}");
@@ -245,8 +176,6 @@ public static class EdgeSegOptionsValidator
         {
             ValidateHttp(o.Http, o.Cameras, errors);
         }
-
-        return File.Exists(modelPath) ? modelPath : null;
     }
 
     private static void ValidateHttp(HttpOptions http, List<CameraOptions> cameras, List<string> errors)
@@ -346,18 +275,12 @@ public static class EdgeSegOptionsValidator
         }
     }
 
-    /// <summary>A value used as one MQTT topic level: non-empty, no separators or wildcards.</summary>
+    /// <summary>A value used as one MQTT topic level where an attribute cannot say it (conditional, or per entry).</summary>
     private static bool TopicLevel(string path, string value, List<string> errors)
     {
-        if (string.IsNullOrWhiteSpace(value))
+        if (TopicLevelAttribute.Problem(value) is { } problem)
         {
-            errors.Add($"{path}: required, must not be empty");
-            return false;
-        }
-
-        if (value.Any(c => c is '/' or '+' or '#' or '\0' || char.IsWhiteSpace(c) || char.IsControl(c)) || value.Length > 64)
-        {
-            errors.Add($"{path}: '{value}' must be 1..64 characters without '/', '+', '#' or spaces (it is an MQTT topic level)");
+            errors.Add($"{path}: {problem}");
             return false;
         }
 

@@ -109,7 +109,7 @@ internal sealed class SegmentationService : BackgroundService
             OnConnected();
         }
 
-        using var remote = new RemoteControl(pipeline, _publisher, _config.Options, _live, _loggers.CreateLogger<RemoteControl>());
+        using var remote = new RemoteControl(pipeline, _publisher, _config.Options.Cameras, _live, _loggers.CreateLogger<RemoteControl>());
         _publisher.CommandHandler = remote.HandleAsync;
         if (_config.Options.HomeAssistant.Enabled)
         {

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace EdgeSeg.Service.Hosting;
 
@@ -30,8 +31,14 @@ internal static class ServiceHost
         // Type=notify: READY=1 once every hosted service has started; stop on SIGTERM; journald-friendly logs.
         builder.Services.AddSystemd();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
+        // The options were bound and validated by ConfigurationLoader through the same registration
+        // (OptionsRegistration) before the model was loaded; the host gets that instance, and each part
+        // only the section it reads.
         builder.Services.AddSingleton(config);
-        builder.Services.AddSingleton(config.Options);
+        builder.Services.AddSingleton(Options.Create(config.Options));
+        builder.Services.AddSingleton(Options.Create(config.Options.Mqtt));
+        builder.Services.AddSingleton(Options.Create(config.Options.Http));
+        builder.Services.AddSingleton(ApplianceIdentity.From(config.Options));
         builder.Services.AddSingleton(segmenter);
         builder.Services.AddSingleton(refinements);
         builder.Services.AddSingleton<MqttStatsPublisher>();

@@ -18,7 +18,7 @@ namespace EdgeSeg.Service.Http;
 /// window's shares, for the page). Overlays come from the camera's <see cref="OverlayFeed"/>: the
 /// inference thread never waits for a client.
 /// </summary>
-internal sealed class CameraEndpoints(LiveCameras cameras, OnnxSegmenter segmenter, EdgeSegOptions options)
+internal sealed class CameraEndpoints(LiveCameras cameras, OnnxSegmenter segmenter, ApplianceIdentity appliance, HttpOptions http)
 {
     /// <summary>How long a snapshot waits for the camera's next frame before it settles for the newest one made.</summary>
     public static readonly TimeSpan SnapshotWait = TimeSpan.FromSeconds(5);
@@ -27,7 +27,7 @@ internal sealed class CameraEndpoints(LiveCameras cameras, OnnxSegmenter segment
 
     private static readonly byte[] PartEnd = "\r\n"u8.ToArray();
 
-    private readonly TimeSpan _frameInterval = TimeSpan.FromSeconds(1 / options.Http.StreamMaxFps);
+    private readonly TimeSpan _frameInterval = TimeSpan.FromSeconds(1 / http.StreamMaxFps);
 
     public async Task SnapshotAsync(HttpContext context)
     {
@@ -111,13 +111,12 @@ internal sealed class CameraEndpoints(LiveCameras cameras, OnnxSegmenter segment
     {
         var labels = segmenter.Model.Labels;
         w.WriteStartObject();
-        w.WriteString("device", options.DeviceId);
+        w.WriteString("device", appliance.DeviceId);
         w.WriteString("model", segmenter.Model.Name);
         w.WriteString("provider", segmenter.Provider.ToString());
         w.WriteStartArray("cameras");
-        foreach (var configured in options.Cameras)
+        foreach (var name in appliance.Cameras)
         {
-            var name = configured.Name;
             var path = $"/cameras/{Uri.EscapeDataString(name)}";
             w.WriteStartObject();
             w.WriteString("name", name);
@@ -168,10 +167,10 @@ internal sealed class CameraEndpoints(LiveCameras cameras, OnnxSegmenter segment
     private async Task<OverlayFeed?> FeedAsync(HttpContext context)
     {
         var name = context.Request.RouteValues["name"] as string ?? string.Empty;
-        if (!options.Cameras.Any(c => string.Equals(c.Name, name, StringComparison.Ordinal)))
+        if (!appliance.Cameras.Contains(name, StringComparer.Ordinal))
         {
             await HttpResponses.WriteTextAsync(context.Response, StatusCodes.Status404NotFound,
-                $"no camera named '{name}' (cameras: {string.Join(", ", options.Cameras.Select(c => c.Name))})").ConfigureAwait(false);
+                $"no camera named '{name}' (cameras: {string.Join(", ", appliance.Cameras)})").ConfigureAwait(false);
             return null;
         }
 

@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Prometheus;
 
 namespace EdgeSeg.Service.Http;
@@ -26,7 +27,7 @@ namespace EdgeSeg.Service.Http;
 /// </para>
 /// </summary>
 internal sealed class HttpEndpoint(
-    EdgeSegOptions options, ServiceMetrics metrics, PipelineHeartbeat heartbeat, LiveCameras cameras, OnnxSegmenter segmenter, ILoggerFactory loggers)
+    IOptions<HttpOptions> options, ApplianceIdentity appliance, ServiceMetrics metrics, PipelineHeartbeat heartbeat, LiveCameras cameras, OnnxSegmenter segmenter, ILoggerFactory loggers)
     : IHostedService, IAsyncDisposable
 {
     private const string PageResource = "EdgeSeg.Service.Http.index.html";
@@ -40,7 +41,7 @@ internal sealed class HttpEndpoint(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var http = options.Http;
+        var http = options.Value;
         if (!http.Enabled)
         {
             return;
@@ -105,8 +106,8 @@ internal sealed class HttpEndpoint(
 
     private void Map(WebApplication app, PrometheusExport export)
     {
-        var health = new HealthEndpoint(heartbeat, cameras, options.Http);
-        var overlays = new CameraEndpoints(cameras, segmenter, options);
+        var health = new HealthEndpoint(heartbeat, cameras, options.Value);
+        var overlays = new CameraEndpoints(cameras, segmenter, appliance, options.Value);
         var page = ReadPage();
         var stopping = app.Lifetime.ApplicationStopping;
         app.MapGet("/", context => HttpResponses.WriteAsync(context.Response, StatusCodes.Status200OK, "text/html; charset=utf-8", page));

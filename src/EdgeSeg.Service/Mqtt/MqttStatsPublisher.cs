@@ -4,6 +4,7 @@ using EdgeSeg.Pipeline.Statistics;
 using EdgeSeg.Service.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using MQTTnet;
 using MQTTnet.Exceptions;
 using MQTTnet.Protocol;
@@ -37,11 +38,12 @@ public sealed class MqttStatsPublisher : BackgroundService
     private long _published;
     private long _refused;
 
-    public MqttStatsPublisher(EdgeSegOptions options, ILogger<MqttStatsPublisher> logger)
+    public MqttStatsPublisher(IOptions<MqttOptions> mqtt, ApplianceIdentity appliance, ILogger<MqttStatsPublisher> logger)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        _options = options.Mqtt;
-        _deviceId = options.DeviceId;
+        ArgumentNullException.ThrowIfNull(mqtt);
+        ArgumentNullException.ThrowIfNull(appliance);
+        _options = mqtt.Value;
+        _deviceId = appliance.DeviceId;
         _logger = logger;
         Topics = new MqttTopics(_options.TopicPrefix, _deviceId);
         _spool = new MessageSpool(_options.SpoolPath, _options.SpoolCapacity, TimeSpan.FromHours(_options.SpoolMaxAgeHours), logger);

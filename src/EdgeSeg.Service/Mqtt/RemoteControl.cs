@@ -35,21 +35,20 @@ internal sealed class RemoteControl : IDisposable
 
     private readonly SegmentationPipeline _pipeline;
     private readonly MqttStatsPublisher _publisher;
-    private readonly EdgeSegOptions _options;
     private readonly LiveCameras _cameras;
     private readonly ILogger _logger;
     private readonly List<IDisposable> _refiners = [];
     private readonly Dictionary<string, RefinementOptions> _crf;
     private readonly Lock _apply = new();
 
-    public RemoteControl(SegmentationPipeline pipeline, MqttStatsPublisher publisher, EdgeSegOptions options, LiveCameras cameras, ILogger logger)
+    public RemoteControl(SegmentationPipeline pipeline, MqttStatsPublisher publisher, IReadOnlyList<CameraOptions> cameras, LiveCameras live, ILogger logger)
     {
         _pipeline = pipeline;
         _publisher = publisher;
-        _options = options;
-        _cameras = cameras;
+        _cameras = live;
         _logger = logger;
-        _crf = options.Cameras.ToDictionary(c => c.Name, c => c.Refinement, StringComparer.Ordinal);
+        // Each camera's refinement as commands have changed it (copies: the configuration stays as loaded).
+        _crf = cameras.ToDictionary(c => c.Name, c => c.Refinement with { }, StringComparer.Ordinal);
     }
 
     /// <summary>Handles one received message (the MQTT client's thread; never blocks on the pipeline).</summary>
@@ -178,8 +177,7 @@ internal sealed class RemoteControl : IDisposable
             return new(false, "crf", camera.Name, null, $"crf must be true or false (or on/off), got {Show(value)}");
         }
 
-        var options = _crf[camera.Name];
-        options.Enabled = on;
+        var options = _crf[camera.Name] = _crf[camera.Name] with { Enabled = on };
         _pipeline.SetRefinement(camera, on ? NewStage(options) : null);
         return new(true, "crf", camera.Name, JsonValue.Create(on), null);
     }
@@ -191,8 +189,7 @@ internal sealed class RemoteControl : IDisposable
             return new(false, "crf_iterations", camera.Name, null, $"crf_iterations must be a whole number in 1..{CrfOptions.MaxIterations}, got {Show(value)}");
         }
 
-        var options = _crf[camera.Name];
-        options.Iterations = (int)n;
+        var options = _crf[camera.Name] = _crf[camera.Name] with { Iterations = (int)n };
         if (options.Enabled)
         {
             _pipeline.SetRefinement(camera, NewStage(options));
@@ -245,7 +242,7 @@ internal sealed class RemoteControl : IDisposable
 
     private RefinementStage NewStage(RefinementOptions options)
     {
-        var refiner = new BilateralCrfRefiner(options.ToCrfOptions());
+        var refiner = new BilateralCrfRefiner(options);
         lock (_refiners)
         {
             _refiners.Add(refiner);

@@ -251,6 +251,59 @@ public sealed class ConfigurationTests
         Assert.Contains($"model file '{model}'", error.ToString(), StringComparison.Ordinal);
         Assert.Equal(78, await RunCommand.RunAsync(Write(config), CancellationToken.None));
     }
+
+    [Fact]
+    public async Task A_host_with_the_options_registration_refuses_to_start_naming_each_path()
+    {
+        // The registration the loader uses is the .NET options stack's: a host built on it validates at
+        // start (ValidateOnStart) with the attribute rules and the rules across fields together.
+        var config = Microsoft.Extensions.Configuration.MemoryConfigurationBuilderExtensions.AddInMemoryCollection(new Microsoft.Extensions.Configuration.ConfigurationBuilder(), new Dictionary<string, string?>
+        {
+            ["DeviceId"] = "box 1",
+            ["Model:Path"] = TestFiles.Fixture("colour_logits.onnx"),
+            ["Model:Threads"] = "999",
+            ["Cameras:0:Name"] = "north",
+            ["Cameras:0:Source"] = "synthetic://street",
+            ["Cameras:0:Refinement:WorkingScale"] = "7",
+            ["Cameras:1:Name"] = "North",
+            ["Cameras:1:Source"] = "synthetic://street",
+            ["Mqtt:SpoolPath"] = "",
+        }).Build();
+        var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new());
+        builder.Services.AddEdgeSegOptions(config, _dir);
+        using var host = builder.Build();
+        var e = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => host.StartAsync());
+        Assert.Contains("DeviceId: 'box 1' must be 1..64 characters without '/', '+', '#' or spaces (it is an MQTT topic level)", e.Failures);
+        Assert.Contains("Model.Threads: must be 0 (all cores) .. 256, got 999", e.Failures);
+        Assert.Contains("Cameras[0].Refinement.WorkingScale: must be 1..4 pixels, got 7", e.Failures);
+        Assert.Contains("Cameras[1].Name: 'North' is already the name of Cameras[0]; names must be unique", e.Failures);
+    }
+
+    [Fact]
+    public void The_refinement_section_binds_the_refiners_own_parameters_with_their_defaults()
+    {
+        var config = ValidConfig();
+        config["Cameras"]![0]!["Refinement"] = new JsonObject { ["Enabled"] = true, ["Iterations"] = 8, ["WorkingScale"] = 2, ["CopyMargin"] = 0 };
+        var refinement = ConfigurationLoader.Load(Write(config), new Dictionary<string, string?>()).Options.Cameras[0].Refinement;
+        var defaults = new EdgeSeg.Pipeline.Refinement.CrfOptions();
+        Assert.True(refinement.Enabled);
+        Assert.Equal(8, refinement.Iterations);
+        Assert.Equal(2, refinement.WorkingScale);
+        Assert.Equal(0, refinement.CopyMargin);
+        Assert.Equal(defaults.AppearanceSpatialSigma, refinement.AppearanceSpatialSigma);
+        Assert.Equal(defaults.CopyColorTolerance, refinement.CopyColorTolerance);
+        Assert.Equal(50, refinement.BudgetMs);
+    }
+
+    [Fact]
+    public void Relative_paths_are_resolved_against_the_config_files_folder_before_validation()
+    {
+        var config = ValidConfig();
+        config["Mqtt"]!["SpoolPath"] = "state/spool.db";
+        var loaded = ConfigurationLoader.Load(Write(config), new Dictionary<string, string?>());
+        Assert.Equal(Path.Combine(_dir, "state", "spool.db"), loaded.Options.Mqtt.SpoolPath);
+        Assert.Equal(loaded.ModelPath, loaded.Options.Model.Path);
+    }
 }
 
 public sealed class ConfigurationFileTests
@@ -319,4 +372,5 @@ public sealed class ConfigurationFileTests
         Assert.Contains(errors, e => e.StartsWith("DeviceId: 'b 1' must be", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Mqtt.Port: must be 1..65535, got 0", StringComparison.Ordinal));
     }
+
 }
