@@ -1,5 +1,9 @@
 using System.CommandLine;
 using EdgeSeg.Service.Cli;
+using EdgeSeg.Service.Hosting;
+
+// Before anything else allocates natively on more threads (see MallocArenas for the measurement).
+MallocArenas.Limit(2);
 
 var root = new RootCommand("EdgeSeg: DeepLabV3 semantic segmentation of camera streams, per-class area statistics over MQTT");
 root.Subcommands.Add(RunCommand.Create());

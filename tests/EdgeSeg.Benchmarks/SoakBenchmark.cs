@@ -19,8 +19,16 @@ internal static class SoakBenchmark
     public static int Run(string[] args)
     {
         double minutes = 60, cameraPeriod = 300, cameraDown = 20, brokerPeriod = 420, brokerDown = 30;
+        var environment = new List<string>();
         for (var i = 0; i + 1 < args.Length; i += 2)
         {
+            if (args[i] == "--env")
+            {
+                // NAME=VALUE for the service's process (e.g. MALLOC_ARENA_MAX=2), to compare settings.
+                environment.Add(args[i + 1]);
+                continue;
+            }
+
             var v = double.Parse(args[i + 1], CultureInfo.InvariantCulture);
             switch (args[i])
             {
@@ -86,14 +94,14 @@ internal static class SoakBenchmark
 
         StartBroker();
         StartCamera();
-        var service = Start("dotnet", [edgeseg, "run", "--config", configPath], Path.Combine(dir, "service.log"));
+        var service = Start("dotnet", [edgeseg, "run", "--config", configPath], Path.Combine(dir, "service.log"), environment);
         var clock = Stopwatch.StartNew();
         var rss = new List<(double Minute, long Kib)>();
         double nextCamera = cameraPeriod, nextBroker = brokerPeriod, cameraBack = double.MaxValue, brokerBack = double.MaxValue;
         int cameraOutages = 0, brokerOutages = 0;
         var nextSample = 60.0;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"soak: {minutes} min; camera down {cameraDown} s every {cameraPeriod} s, broker down {brokerDown} s every {brokerPeriod} s; work in {dir}"));
+            $"soak: {minutes} min; camera down {cameraDown} s every {cameraPeriod} s, broker down {brokerDown} s every {brokerPeriod} s; service environment: {(environment.Count == 0 ? "as is" : string.Join(' ', environment))}; work in {dir}"));
         while (clock.Elapsed.TotalMinutes < minutes)
         {
             var t = clock.Elapsed.TotalSeconds;
@@ -135,8 +143,9 @@ internal static class SoakBenchmark
                 var kib = Rss(service.Id);
                 rss.Add((t / 60, kib));
                 var (threads, fds) = Handles(service.Id);
+                var metrics = Scrape(httpPort);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  minute {t / 60,5:0.0}  RSS {kib / 1024.0,7:0.0} MiB  managed heap {ManagedHeap(httpPort) / 1048576.0,6:0.0} MiB  threads {threads,3}  fds {fds,3}  lines received {CountLines(received)}"));
+                    $"  minute {t / 60,5:0.0}  RSS {kib / 1024.0,7:0.0} MiB  GC committed {Value(metrics, "edgeseg_gc_committed_bytes") / 1048576.0,6:0.0} MiB  allocated {Value(metrics, "dotnet_total_memory_bytes") / 1048576.0,6:0.0} MiB  threads {threads,3}  fds {fds,3}  lines received {CountLines(received)}"));
                 nextSample += 60;
             }
 
@@ -245,9 +254,15 @@ internal static class SoakBenchmark
         }
     }
 
-    private static Process Start(string file, string[] arguments, string? log)
+    private static Process Start(string file, string[] arguments, string? log, IReadOnlyList<string>? environment = null)
     {
         var info = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = log is not null, RedirectStandardError = log is not null };
+        foreach (var pair in environment ?? [])
+        {
+            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+            info.Environment[pair[..eq]] = pair[(eq + 1)..];
+        }
+
         foreach (var a in arguments)
         {
             info.ArgumentList.Add(a);
@@ -315,20 +330,25 @@ internal static class SoakBenchmark
         }
     }
 
-    /// <summary>Bytes the GC reports allocated (dotnet_total_memory_bytes from /metrics); NaN when not answered.</summary>
-    private static double ManagedHeap(int port)
+    /// <summary>The service's /metrics text, or empty when it does not answer.</summary>
+    private static string Scrape(int port)
     {
         try
         {
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-            var text = http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics")).GetAwaiter().GetResult();
-            var line = text.Split('\n').FirstOrDefault(l => l.StartsWith("dotnet_total_memory_bytes ", StringComparison.Ordinal));
-            return line is null ? double.NaN : double.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture);
+            return http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics")).GetAwaiter().GetResult();
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or FormatException)
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
         {
-            return double.NaN;
+            return string.Empty;
         }
+    }
+
+    /// <summary>The value of an unlabelled series in Prometheus text, NaN when absent.</summary>
+    private static double Value(string metrics, string name)
+    {
+        var line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith(name + " ", StringComparison.Ordinal));
+        return line is not null && double.TryParse(line.AsSpan(name.Length + 1), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : double.NaN;
     }
 
     private static int CountLines(string path) => File.Exists(path) ? File.ReadLines(path).Count() : 0;

@@ -54,7 +54,7 @@ public static class ThroughputBenchmark
         segmenter.Preprocess(first);
         for (var i = 0; i < warmup; i++)
         {
-            segmenter.Run();
+            _ = segmenter.Run();
         }
 
         var raw = new double[frames];
@@ -62,7 +62,7 @@ public static class ThroughputBenchmark
         for (var i = 0; i < frames; i++)
         {
             var t = Stopwatch.GetTimestamp();
-            segmenter.Run();
+            _ = segmenter.Run();
             raw[i] = Stopwatch.GetElapsedTime(t).TotalMilliseconds;
         }
 
@@ -124,9 +124,9 @@ public static class ThroughputBenchmark
             var t0 = Stopwatch.GetTimestamp();
             segmenter.Preprocess(frame);
             var t1 = Stopwatch.GetTimestamp();
-            segmenter.Run();
+            var segmentation = segmenter.Run();
             var t2 = Stopwatch.GetTimestamp();
-            segmenter.Decode(labels);
+            segmentation.Decode(labels);
             var t3 = Stopwatch.GetTimestamp();
             ClassAreaCounter.Shares(labels.Labels, counts, shares);
             var t4 = Stopwatch.GetTimestamp();

@@ -276,7 +276,6 @@ public sealed class FfmpegFrameSource : IFrameSource
         if (read == _frameBytes)
         {
             target.Sequence = _sequence++;
-            target.Timestamp = DateTimeOffset.UtcNow;
             return true;
         }
 

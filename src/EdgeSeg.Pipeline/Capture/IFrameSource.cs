@@ -15,7 +15,15 @@ public interface IFrameSource : IDisposable
     double? NominalFps { get; }
 
     /// <summary>
-    /// Blocks until the next frame is written into <paramref name="target"/>.
+    /// True for a source that delivers at its own rate (a camera, a network stream): a reader only thins
+    /// it to a limit. False for one that delivers as fast as it is read (a file, a generator, a folder of
+    /// images): a reader that wants real time paces it to <see cref="NominalFps"/>.
+    /// </summary>
+    bool IsLive { get; }
+
+    /// <summary>
+    /// Blocks until the next frame is written into <paramref name="target"/> (pixels and
+    /// <see cref="Frames.VideoFrame.Sequence"/>; the time it is handed on is stamped by the reader).
     /// Returns false at the end of a finite stream; throws <see cref="FrameSourceException"/> when the
     /// source fails.
     /// </summary>

@@ -37,6 +37,8 @@ public sealed class ImageFolderSource : IFrameSource
 
     public double? NominalFps => null;
 
+    public bool IsLive => false;
+
     public int Count => _images.Length;
 
     public bool Read(VideoFrame target)
@@ -57,7 +59,6 @@ public sealed class ImageFolderSource : IFrameSource
         target.EnsureSize(image.Width, image.Height);
         MatRows.CopyTo(image, target.Pixels, target.Stride, image.Height);
         target.Sequence = _next++;
-        target.Timestamp = DateTimeOffset.UtcNow;
         return true;
     }
 

@@ -35,6 +35,8 @@ public sealed class LabeledImageFolderSource : ILabeledFrameSource
 
     public double? NominalFps => null;
 
+    public bool IsLive => false;
+
     public int Count => _images.Length;
 
     public bool Read(VideoFrame target) => Read(target, null);
@@ -78,7 +80,6 @@ public sealed class LabeledImageFolderSource : ILabeledFrameSource
         }
 
         target.Sequence = _next++;
-        target.Timestamp = DateTimeOffset.UtcNow;
         return true;
     }
 

@@ -30,8 +30,8 @@ public sealed class OpenCvFrameSource : IFrameSource
 
     public double? NominalFps { get; }
 
-    /// <summary>True for files: they are paced by the caller, devices pace themselves.</summary>
-    public bool IsFile => _isFile;
+    /// <summary>Devices deliver at their own rate; files as fast as they decode.</summary>
+    public bool IsLive => !_isFile;
 
     /// <summary>Opens a video file; <paramref name="loop"/> rewinds at the end instead of ending.</summary>
     public static OpenCvFrameSource OpenFile(string path, bool loop)
@@ -110,7 +110,6 @@ public sealed class OpenCvFrameSource : IFrameSource
         }
 
         target.Sequence = _sequence++;
-        target.Timestamp = DateTimeOffset.UtcNow;
         return true;
     }
 

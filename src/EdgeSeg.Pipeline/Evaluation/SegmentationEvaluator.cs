@@ -76,7 +76,8 @@ public sealed class SegmentationEvaluator
                 throw new FrameSourceException($"{source.Description}: truth is {truth.Width}x{truth.Height}, frame {frame.Width}x{frame.Height}");
             }
 
-            _segmenter.Segment(frame, output);
+            var segmentation = _segmenter.Infer(frame);
+            segmentation.Decode(output);
             atFrame.EnsureSize(frame.Width, frame.Height);
             if (band.Length != truth.Length)
             {
@@ -88,9 +89,7 @@ public sealed class SegmentationEvaluator
             areas?.Add(output, truth);
             if (_refiner is not null)
             {
-                _refiner.TryRefine(
-                    _segmenter.Logits, classes, model.OutputHeight, model.OutputWidth,
-                    _segmenter.ResizedBgr, model.Width, model.Height, refinedOutput.Labels, long.MaxValue);
+                _refiner.TryRefine(segmentation.Scores, segmentation.Input, refinedOutput.Labels, long.MaxValue);
                 refined!.Add(truth, refinedOutput, atFrame, band);
             }
 

@@ -19,7 +19,10 @@ public sealed class VideoFrame
     /// <summary>Position of the frame in its source, counted from 0.</summary>
     public long Sequence { get; set; }
 
-    /// <summary>When the frame was captured (UTC).</summary>
+    /// <summary>
+    /// When the frame was handed to the pipeline (UTC), stamped by the capture worker: the start of the
+    /// latency a window reports. Sources leave it alone (a paced file waits between its read and this).
+    /// </summary>
     public DateTimeOffset Timestamp { get; set; }
 
     /// <summary>The backing array; it may be longer than <see cref="Length"/>.</summary>

@@ -11,8 +11,9 @@ namespace EdgeSeg.Pipeline.Inference;
 
 /// <summary>
 /// A DeepLabV3-style ONNX model ready to run: one session, its input and output tensors allocated once
-/// over pinned managed arrays, so that a frame goes preprocess → run → decode without allocating.
-/// Not thread-safe: one segmenter serves one inference loop.
+/// over pinned managed arrays, so that a frame goes in and a <see cref="Segmentation"/> (views of the
+/// scores and of the frame as the model saw it) comes out without allocating. Not thread-safe: one
+/// segmenter serves one inference loop.
 /// </summary>
 public sealed class OnnxSegmenter : IDisposable
 {
@@ -26,6 +27,7 @@ public sealed class OnnxSegmenter : IDisposable
     private readonly long[]? _labels64;
     private readonly int[]? _labels32;
     private readonly byte[]? _labels8;
+    private long _runs;
 
     private OnnxSegmenter(InferenceSession session, ModelDescription model, ExecutionProvider provider, IReadOnlyList<string> attempts)
     {
@@ -74,9 +76,6 @@ public sealed class OnnxSegmenter : IDisposable
 
     /// <summary>One line per provider tried, saying why it was passed over, then which one won.</summary>
     public IReadOnlyList<string> ProviderAttempts { get; }
-
-    /// <summary>Logits of the last run, C×H×W, or empty for a model that outputs labels.</summary>
-    public ReadOnlySpan<float> Logits => _logits;
 
     /// <summary>
     /// Loads <paramref name="modelPath"/> and its manifest, trying the configured providers in order. A
@@ -148,18 +147,41 @@ public sealed class OnnxSegmenter : IDisposable
             "no execution provider could run it: " + string.Join("; ", attempts));
     }
 
-    /// <summary>The last preprocessed frame, BGR at the model's input size.</summary>
-    public ReadOnlySpan<byte> ResizedBgr => _preprocessor.ResizedBgr;
-
-    /// <summary>Resizes and normalises <paramref name="frame"/> into the input tensor.</summary>
-    public void Preprocess(VideoFrame frame) => _preprocessor.Fill(frame);
-
-    /// <summary>Runs the model on the current input tensor.</summary>
-    public void Run() => _session.RunWithBinding(_runOptions, _binding);
-
-    /// <summary>Writes the label map of the last run, at the output's resolution.</summary>
-    public void Decode(LabelMap labels)
+    /// <summary>
+    /// Segments <paramref name="frame"/>: resizes and normalises it into the input tensor and runs the
+    /// model. The result views this segmenter's buffers and is valid until the next run.
+    /// </summary>
+    public Segmentation Infer(VideoFrame frame)
     {
+        Preprocess(frame);
+        return Run();
+    }
+
+    /// <summary>Infers and writes the labels at the output's resolution in one call.</summary>
+    public void Segment(VideoFrame frame, LabelMap labels) => Infer(frame).Decode(labels);
+
+    /// <summary>The first half of <see cref="Infer"/>, for benchmarks that time the phases apart.</summary>
+    internal void Preprocess(VideoFrame frame) => _preprocessor.Fill(frame);
+
+    /// <summary>The second half of <see cref="Infer"/>: runs the model on the input tensor as it is.</summary>
+    internal Segmentation Run()
+    {
+        _session.RunWithBinding(_runOptions, _binding);
+        _runs++;
+        var scores = _logits is null
+            ? default
+            : new ScoreMap(_logits, Model.Labels.Count, Model.OutputHeight, Model.OutputWidth);
+        return new Segmentation(this, _runs, scores, new BgrImage(_preprocessor.ResizedBgr, Model.Width, Model.Height));
+    }
+
+    /// <summary>Writes the label map of run <paramref name="run"/>, at the output's resolution.</summary>
+    internal void Decode(long run, LabelMap labels)
+    {
+        if (run != _runs)
+        {
+            throw new InvalidOperationException($"a segmentation of run {run} was decoded after run {_runs}: its buffers hold a later frame");
+        }
+
         ArgumentNullException.ThrowIfNull(labels);
         labels.EnsureSize(Model.OutputWidth, Model.OutputHeight);
         var classes = Model.Labels.Count;
@@ -179,14 +201,6 @@ public sealed class OnnxSegmenter : IDisposable
         {
             LabelConversion.Narrow(_labels8!, classes, labels.Labels);
         }
-    }
-
-    /// <summary>Preprocess, run and decode in one call.</summary>
-    public void Segment(VideoFrame frame, LabelMap labels)
-    {
-        Preprocess(frame);
-        Run();
-        Decode(labels);
     }
 
     /// <summary>A short hash of the model file, for cache keys and reports.</summary>
@@ -209,7 +223,7 @@ public sealed class OnnxSegmenter : IDisposable
     private void WarmUp()
     {
         var sw = Stopwatch.StartNew();
-        Run();
+        _ = Run();
         WarmUpTime = sw.Elapsed;
     }
 
@@ -349,4 +363,31 @@ public sealed class OnnxSegmenter : IDisposable
             session.Dispose();
         }
     }
+}
+
+/// <summary>
+/// What one model run made: the class scores on the output grid and the frame as the model saw it (BGR
+/// at the input size), both views of the segmenter's buffers, valid until its next run.
+/// </summary>
+public readonly ref struct Segmentation
+{
+    private readonly OnnxSegmenter _segmenter;
+    private readonly long _run;
+
+    internal Segmentation(OnnxSegmenter segmenter, long run, ScoreMap scores, BgrImage input)
+    {
+        _segmenter = segmenter;
+        _run = run;
+        Scores = scores;
+        Input = input;
+    }
+
+    /// <summary>C×H×W logits on the output grid; empty for a model that outputs labels.</summary>
+    public ScoreMap Scores { get; }
+
+    /// <summary>The frame resized to the model's input, BGR: what a refiner aligns the labels to.</summary>
+    public BgrImage Input { get; }
+
+    /// <summary>Writes the labels (argmax of the scores, or the model's own labels) at the output's resolution.</summary>
+    public void Decode(LabelMap labels) => _segmenter.Decode(_run, labels);
 }

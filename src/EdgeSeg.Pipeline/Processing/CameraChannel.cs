@@ -1,4 +1,5 @@
 using EdgeSeg.Pipeline.Areas;
+using EdgeSeg.Pipeline.Frames;
 using EdgeSeg.Pipeline.Statistics;
 
 namespace EdgeSeg.Pipeline.Processing;
@@ -7,13 +8,12 @@ namespace EdgeSeg.Pipeline.Processing;
 public interface ILabelRefiner
 {
     /// <summary>
-    /// Writes labels at width×height from <paramref name="scores"/> (C×h×w logits) guided by the BGR image.
-    /// Returns false when <paramref name="deadline"/> (a <see cref="System.Diagnostics.Stopwatch"/> timestamp)
-    /// passed before the refinement was complete; the labels are then not to be used.
+    /// Writes labels at the image's size (<paramref name="labels"/> holds at least width×height) from
+    /// <paramref name="scores"/> guided by <paramref name="image"/>. Returns false when
+    /// <paramref name="deadline"/> (a <see cref="System.Diagnostics.Stopwatch"/> timestamp) passed before
+    /// the refinement was complete; the labels are then not to be used.
     /// </summary>
-    bool TryRefine(
-        ReadOnlySpan<float> scores, int classes, int scoreHeight, int scoreWidth, ReadOnlySpan<byte> imageBgr,
-        int width, int height, Span<byte> labels, long deadline);
+    bool TryRefine(ScoreMap scores, BgrImage image, Span<byte> labels, long deadline);
 }
 
 /// <summary>An optional refiner with the time it may take per frame.</summary>

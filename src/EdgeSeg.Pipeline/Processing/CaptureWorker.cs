@@ -22,8 +22,9 @@ public enum CaptureState
 /// <summary>
 /// Reads one camera on a thread of its own (sources block) and publishes into its <see cref="FrameSlot"/>.
 /// A source that fails is closed and reopened with a jittered backoff whose ceiling grows with the
-/// outage (<see cref="ReconnectBackoff"/>), forever: a camera that drops and comes back needs no operator. Files and generators are paced to their frame rate (or the
-/// camera's limit); live sources pace themselves and are only thinned to the limit.
+/// outage (<see cref="ReconnectBackoff"/>), forever: a camera that drops and comes back needs no operator.
+/// Sources that are not live (<see cref="IFrameSource.IsLive"/>: files, generators) are paced to their
+/// frame rate (or the camera's limit); live sources pace themselves and are only thinned to the limit.
 /// </summary>
 public sealed class CaptureWorker : IDisposable
 {
@@ -31,7 +32,6 @@ public sealed class CaptureWorker : IDisposable
     private readonly Func<IFrameSource> _open;
     private readonly FrameSlot _slot;
     private double _maxFps;
-    private readonly bool _paced;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private Thread? _thread;
@@ -43,15 +43,13 @@ public sealed class CaptureWorker : IDisposable
     /// <param name="open">Opens the source; throws <see cref="FrameSourceException"/> when it cannot.</param>
     /// <param name="slot">Where frames go.</param>
     /// <param name="maxFps">Frame-rate limit, or null for none.</param>
-    /// <param name="paced">True for files and generators, which would otherwise run as fast as they decode.</param>
     /// <param name="logger">Log sink.</param>
-    public CaptureWorker(string camera, Func<IFrameSource> open, FrameSlot slot, double? maxFps, bool paced, ILogger logger)
+    public CaptureWorker(string camera, Func<IFrameSource> open, FrameSlot slot, double? maxFps, ILogger logger)
     {
         _camera = camera;
         _open = open;
         _slot = slot;
         _maxFps = maxFps ?? double.NaN;
-        _paced = paced;
         _logger = logger;
     }
 
@@ -209,10 +207,11 @@ public sealed class CaptureWorker : IDisposable
     /// <summary>Streams until cancelled (true) or the source ends (false).</summary>
     private bool Stream(IFrameSource source, CancellationToken token, ReconnectBackoff backoff)
     {
+        var paced = !source.IsLive;
         TimeSpan Interval()
         {
             var limit = MaxFps;
-            var rate = _paced ? Math.Min(limit ?? double.MaxValue, source.NominalFps ?? 30) : limit ?? 0;
+            var rate = paced ? Math.Min(limit ?? double.MaxValue, source.NominalFps ?? 30) : limit ?? 0;
             return rate > 0 && rate < double.MaxValue ? TimeSpan.FromSeconds(1 / rate) : TimeSpan.Zero;
         }
 
@@ -250,7 +249,7 @@ public sealed class CaptureWorker : IDisposable
             if (interval > TimeSpan.Zero)
             {
                 var now = clock.Elapsed;
-                if (_paced)
+                if (paced)
                 {
                     if (due > now)
                     {

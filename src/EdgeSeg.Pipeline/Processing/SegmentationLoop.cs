@@ -168,14 +168,13 @@ public sealed class SegmentationLoop
         try
         {
             var started = Stopwatch.GetTimestamp();
-            _segmenter.Preprocess(frame);
-            _segmenter.Run();
+            var segmentation = _segmenter.Infer(frame);
             var inference = Stopwatch.GetElapsedTime(started);
             Metrics?.RecordInference(camera, inference.TotalSeconds);
             var inferenceMs = inference.TotalMilliseconds;
-            if (!TryRefine(camera))
+            if (!TryRefine(camera, segmentation))
             {
-                _segmenter.Decode(_labels);
+                segmentation.Decode(_labels);
             }
 
             var values = camera.Values;
@@ -222,20 +221,18 @@ public sealed class SegmentationLoop
     /// the frame is published with its unrefined labels and the skip is counted, so a slow CRF (a busy
     /// board, a larger frame) can never hold the camera back.
     /// </summary>
-    private bool TryRefine(CameraChannel camera)
+    private bool TryRefine(CameraChannel camera, Segmentation segmentation)
     {
-        if (camera.Refinement is not { } stage || _segmenter.Logits.IsEmpty)
+        if (camera.Refinement is not { } stage || segmentation.Scores.IsEmpty)
         {
             return false;
         }
 
-        var model = _segmenter.Model;
-        _labels.EnsureSize(model.Width, model.Height);
+        var image = segmentation.Input;
+        _labels.EnsureSize(image.Width, image.Height);
         var started = Stopwatch.GetTimestamp();
         var deadline = started + (long)(stage.Budget.TotalSeconds * Stopwatch.Frequency);
-        var refined = stage.Refiner.TryRefine(
-            _segmenter.Logits, model.Labels.Count, model.OutputHeight, model.OutputWidth,
-            _segmenter.ResizedBgr, model.Width, model.Height, _labels.Labels, deadline);
+        var refined = stage.Refiner.TryRefine(segmentation.Scores, image, _labels.Labels, deadline);
         Metrics?.RecordRefinement(camera, Stopwatch.GetElapsedTime(started).TotalSeconds);
         if (refined)
         {

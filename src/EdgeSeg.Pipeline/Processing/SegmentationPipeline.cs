@@ -43,13 +43,11 @@ public sealed class SegmentationPipeline : IDisposable
         foreach (var camera in cameras)
         {
             var slot = new FrameSlot(_signal);
-            var paced = SourceUri.Parse(camera.Source).Scheme is "file" or "synthetic";
             var worker = new CaptureWorker(
                 camera.Name,
                 () => FrameSourceFactory.Open(camera.Source, baseDirectory),
                 slot,
                 camera.MaxFps,
-                paced,
                 captureLogger);
             worker.Finished += _signal.Set;
             var layout = camera.Areas?.Layout ?? AreaLayout.ClassesOnly(segmenter.Model.Labels.ClassNames);

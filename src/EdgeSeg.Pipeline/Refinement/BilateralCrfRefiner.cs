@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using EdgeSeg.Pipeline.Frames;
 using EdgeSeg.Pipeline.Processing;
 
 namespace EdgeSeg.Pipeline.Refinement;
@@ -79,12 +80,10 @@ public sealed class BilateralCrfRefiner : ILabelRefiner, IDisposable
     /// then (the labels are incomplete and the caller keeps its unrefined ones), true when the
     /// labels are complete, identical to <see cref="Refine"/>'s, within the deadline.
     /// </summary>
-    public bool TryRefine(
-        ReadOnlySpan<float> scores, int classes, int scoreHeight, int scoreWidth, ReadOnlySpan<byte> imageBgr,
-        int width, int height, Span<byte> labels, long deadline)
+    public bool TryRefine(ScoreMap scores, BgrImage image, Span<byte> labels, long deadline)
     {
-        Check(scores, classes, scoreHeight, scoreWidth, imageBgr, width, height, labels, default);
-        return _engine.Run(scores, classes, scoreHeight, scoreWidth, imageBgr, width, height, labels, default, deadline);
+        Check(scores.Scores, scores.Classes, scores.Height, scores.Width, image.Pixels, image.Width, image.Height, labels, default);
+        return _engine.Run(scores.Scores, scores.Classes, scores.Height, scores.Width, image.Pixels, image.Width, image.Height, labels, default, deadline);
     }
 
     private void Check(

@@ -19,7 +19,6 @@ public sealed class SyntheticFrameSource : ILabeledFrameSource
 
     private readonly StreetSceneRenderer _renderer;
     private readonly LabelMap _scratch = new();
-    private readonly DateTimeOffset _epoch;
     private long _next;
 
     public SyntheticFrameSource(int seed, int width, int height, double fps, QueueScript? queue = null)
@@ -32,8 +31,6 @@ public sealed class SyntheticFrameSource : ILabeledFrameSource
         _renderer = new StreetSceneRenderer(seed, width, height, queue);
         Seed = seed;
         NominalFps = fps;
-        // Timestamps are derived from the frame index, not the wall clock, so runs are repeatable.
-        _epoch = DateTimeOffset.UnixEpoch;
         Description = string.Create(CultureInfo.InvariantCulture, $"synthetic://street?seed={seed}&size={width}x{height}&fps={fps}")
             + (queue is null ? string.Empty : string.Create(CultureInfo.InvariantCulture, $"&queue={queue.FormsAt}-{queue.DissolvesAt}"));
     }
@@ -41,6 +38,9 @@ public sealed class SyntheticFrameSource : ILabeledFrameSource
     public string Description { get; }
 
     public double? NominalFps { get; }
+
+    /// <summary>A generator: it renders as fast as it is read.</summary>
+    public bool IsLive => false;
 
     public int Seed { get; }
 
@@ -182,7 +182,6 @@ public sealed class SyntheticFrameSource : ILabeledFrameSource
         var index = _next++;
         _renderer.Render(index, NominalFps!.Value, target, truth);
         target.Sequence = index;
-        target.Timestamp = _epoch + TimeSpan.FromSeconds(index / NominalFps.Value);
         return true;
     }
 

@@ -71,11 +71,13 @@ internal static class AppStartup
             return null;
         }
 
-        return new CameraStages(
-            [.. config.Options.Cameras.Select(c => c.Refinement is { Enabled: true } r
-                ? new RefinementStage(new BilateralCrfRefiner(r), TimeSpan.FromMilliseconds(r.BudgetMs))
-                : null)],
-            areas);
+        // AreaConfiguration.Build answers for every camera of the configuration, in its order.
+        return new CameraStages([.. config.Options.Cameras.Zip(areas, (camera, measured) => new CameraDefinition(
+            camera.Name,
+            camera.Source,
+            camera.MaxFps,
+            camera.Refinement is { Enabled: true } r ? new RefinementStage(new BilateralCrfRefiner(r), TimeSpan.FromMilliseconds(r.BudgetMs)) : null,
+            measured))]);
     }
 
     public static void ReportConfigurationErrors(ConfigurationException e, TextWriter error)

@@ -60,7 +60,7 @@ internal sealed class SegmentationService : BackgroundService
         var window = options.Statistics.WindowFrames > 0
             ? WindowPolicy.Frames(options.Statistics.WindowFrames)
             : WindowPolicy.Seconds(options.Statistics.WindowSeconds);
-        var cameras = _stages.Definitions(options);
+        var cameras = _stages.Definitions;
         var model = _segmenter.Model.Name;
         foreach (var attempt in _segmenter.ProviderAttempts)
         {
@@ -239,25 +239,19 @@ internal sealed class SegmentationService : BackgroundService
 }
 
 /// <summary>
-/// What each configured camera runs besides the model, built in one place and in the order of the
-/// configuration: its refinement stage (null: none; the refiners are owned here) and what it measures
-/// (zones, class groups, ground plane, occupancy rules).
+/// The pipeline's definition of every configured camera, in the order of the configuration: its source
+/// and rate limit, its refinement stage (null: none; the refiners are owned here) and what it measures
+/// (zones, class groups, ground plane, occupancy rules). Built once, by <c>AppStartup.Cameras</c>.
 /// </summary>
-internal sealed class CameraStages(IReadOnlyList<RefinementStage?> refinements, IReadOnlyList<CameraAreas> areas) : IDisposable
+internal sealed class CameraStages(IReadOnlyList<CameraDefinition> definitions) : IDisposable
 {
-    public IReadOnlyList<RefinementStage?> Refinements { get; } = refinements;
-
-    public IReadOnlyList<CameraAreas> Areas { get; } = areas;
-
-    /// <summary>The pipeline's definition of every configured camera.</summary>
-    public IReadOnlyList<CameraDefinition> Definitions(EdgeSegOptions options) =>
-        [.. options.Cameras.Select((c, i) => new CameraDefinition(c.Name, c.Source, c.MaxFps, Refinements[i], Areas[i]))];
+    public IReadOnlyList<CameraDefinition> Definitions { get; } = definitions;
 
     public void Dispose()
     {
-        foreach (var stage in Refinements)
+        foreach (var camera in Definitions)
         {
-            (stage?.Refiner as IDisposable)?.Dispose();
+            (camera.Refinement?.Refiner as IDisposable)?.Dispose();
         }
     }
 }

@@ -26,6 +26,9 @@ internal sealed class ServiceMetrics
         Meter.CreateObservableCounter("mqtt_published_total", () => publisher.Published, "{message}", "Messages the broker acknowledged");
         Meter.CreateObservableCounter("mqtt_refused_total", () => publisher.Refused, "{message}", "Messages the broker refused (MQTT 5 reason codes)");
         Meter.CreateObservableGauge("mqtt_connected", () => publisher.IsConnected ? 1 : 0, null, "1 while connected to the broker");
+        // Beside the resident set: what of it the garbage collector holds (the rest is native: ONNX Runtime,
+        // OpenCV, the runtime itself, malloc's arenas), so that a growing RSS can be told apart.
+        Meter.CreateObservableGauge("gc_committed_bytes", () => GC.GetGCMemoryInfo().TotalCommittedBytes, "By", "Memory the .NET garbage collector has committed (as of its last collection)");
 
         // Info-style: the value is 1, the facts are in the labels.
         var info = new Measurement<int>(

@@ -58,7 +58,8 @@ public sealed class OccupancyTests
             source.Read(frame, labels);
             counter.Measure(labels.Labels, labels.Width, labels.Height, values);
             peak = Math.Max(peak, values[layout.ShareIndex(1, 13)]);
-            tracker.Update(values, frame.Timestamp, "cam", (_, e) => events.Add(e));
+            // Stream time: the frame's place in the stream at the source's rate (a worker would stamp wall time).
+            tracker.Update(values, DateTimeOffset.UnixEpoch + TimeSpan.FromSeconds(frame.Sequence / source.NominalFps!.Value), "cam", (_, e) => events.Add(e));
         }
 
         Assert.True(events.Count == 2, $"seed {seed}: {events.Count} events ({string.Join("; ", events.Select(e => $"{e.Kind} {e.Since:ss.f}-{e.Until:ss.f}"))}), peak car share {peak:0.##}");

@@ -26,7 +26,7 @@ public sealed class CameraOutageCyclesTests(ITestOutputHelper output)
         var port = StreamServer.FreePort();
         using var signal = new FrameSignal();
         var slot = new FrameSlot(signal);
-        using var worker = new CaptureWorker("north", () => FrameSourceFactory.Open($"rtsp://127.0.0.1:{port}/test"), slot, maxFps: null, paced: false, NullLogger.Instance);
+        using var worker = new CaptureWorker("north", () => FrameSourceFactory.Open($"rtsp://127.0.0.1:{port}/test"), slot, maxFps: null, NullLogger.Instance);
         var states = new ConcurrentQueue<CaptureState>();
         worker.StateChanged += w => states.Enqueue(w.State);
         var resumed = new List<double>();

@@ -142,7 +142,7 @@ public sealed class NetworkCameraTests
         var uri = $"rtsp://127.0.0.1:{port}/test";
         using var signal = new FrameSignal();
         var slot = new FrameSlot(signal);
-        using var worker = new CaptureWorker("north", () => FrameSourceFactory.Open(uri), slot, maxFps: null, paced: false, NullLogger.Instance);
+        using var worker = new CaptureWorker("north", () => FrameSourceFactory.Open(uri), slot, maxFps: null, NullLogger.Instance);
 
         var server = await StreamServer.StartRtspAsync(port);
         try

@@ -72,6 +72,46 @@ public sealed class OnnxSegmenterTests
     }
 
     [Fact]
+    public void A_segmentation_views_the_scores_on_the_output_grid_and_the_frame_as_the_model_saw_it()
+    {
+        using var segmenter = OnnxSegmenter.Load(TestFiles.Fixture("colour_logits.onnx"), Cpu);
+        var model = segmenter.Model;
+        var frame = RedBlueFrame(model.Width * 3, model.Height * 3);
+        var segmentation = segmenter.Infer(frame);
+
+        Assert.Equal((model.Labels.Count, model.OutputHeight, model.OutputWidth), (segmentation.Scores.Classes, segmentation.Scores.Height, segmentation.Scores.Width));
+        Assert.Equal(model.Labels.Count * model.OutputHeight * model.OutputWidth, segmentation.Scores.Scores.Length);
+        Assert.Equal((model.Width, model.Height), (segmentation.Input.Width, segmentation.Input.Height));
+        // The input image is the frame resized: red (BGR 0,0,255) at the far left, blue at the far right.
+        Assert.Equal([0, 0, 255], segmentation.Input.Pixels[..3].ToArray());
+        Assert.Equal([255, 0, 0], segmentation.Input.Pixels[^3..].ToArray());
+
+        var labels = new LabelMap();
+        segmentation.Decode(labels);
+        Assert.Equal((model.OutputWidth, model.OutputHeight), (labels.Width, labels.Height));
+    }
+
+    [Fact]
+    public void A_segmentation_decoded_after_a_later_run_is_refused_instead_of_decoding_the_wrong_frame()
+    {
+        using var segmenter = OnnxSegmenter.Load(TestFiles.Fixture("colour_labels.onnx"), Cpu);
+        var frame = RedBlueFrame(64, 32);
+        var first = segmenter.Infer(frame);
+        Assert.True(first.Scores.IsEmpty); // a model that outputs labels has no scores to refine
+        _ = segmenter.Infer(frame);
+        var labels = new LabelMap();
+        try
+        {
+            first.Decode(labels);
+            Assert.Fail("a stale segmentation was decoded");
+        }
+        catch (InvalidOperationException e)
+        {
+            Assert.Contains("later frame", e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void An_unavailable_provider_is_passed_over_and_the_chain_says_why()
     {
         using var segmenter = OnnxSegmenter.Load(

@@ -1,3 +1,4 @@
+using EdgeSeg.Pipeline.Frames;
 using EdgeSeg.Pipeline.Processing;
 
 namespace EdgeSeg.Pipeline.Tests.Processing;
@@ -7,12 +8,10 @@ internal sealed class FixedRefiner(byte label, bool inTime) : ILabelRefiner
 {
     public int Calls;
 
-    public bool TryRefine(
-        ReadOnlySpan<float> scores, int classes, int scoreHeight, int scoreWidth, ReadOnlySpan<byte> imageBgr,
-        int width, int height, Span<byte> labels, long deadline)
+    public bool TryRefine(ScoreMap scores, BgrImage image, Span<byte> labels, long deadline)
     {
         Interlocked.Increment(ref Calls);
-        labels[..(width * height)].Fill(label);
+        labels[..(image.Width * image.Height)].Fill(label);
         return inTime;
     }
 }

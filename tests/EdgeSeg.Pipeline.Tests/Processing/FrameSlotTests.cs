@@ -56,6 +56,8 @@ public sealed class FrameSlotTests
 
         public double? NominalFps => null;
 
+        public bool IsLive => true;
+
         public bool Read(VideoFrame target)
         {
             if (_left-- <= 0)
@@ -83,7 +85,6 @@ public sealed class FrameSlotTests
             () => ++opens <= 1 ? throw new FrameSourceException("camera unreachable") : new FlakySource(),
             slot,
             maxFps: null,
-            paced: false,
             NullLogger.Instance);
         using var finished = new ManualResetEventSlim();
         worker.Finished += finished.Set;

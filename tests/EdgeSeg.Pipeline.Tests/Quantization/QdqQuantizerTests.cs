@@ -330,6 +330,8 @@ public class CalibratorTests
 
         public double? NominalFps => null;
 
+        public bool IsLive => false;
+
         public bool Read(EdgeSeg.Pipeline.Frames.VideoFrame target) => false;
 
         public void Dispose()

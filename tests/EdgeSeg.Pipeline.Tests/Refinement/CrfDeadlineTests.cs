@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using EdgeSeg.Pipeline.Frames;
 using EdgeSeg.Pipeline.Refinement;
 
 namespace EdgeSeg.Pipeline.Tests.Refinement;
@@ -71,7 +72,7 @@ public sealed class CrfDeadlineTests
     }
 
     private static bool Refine(BilateralCrfRefiner refiner, byte[] labels, long deadline) =>
-        refiner.TryRefine(Logits, Classes, 8, 12, Image, Width, Height, labels, deadline);
+        refiner.TryRefine(new ScoreMap(Logits, Classes, 8, 12), new BgrImage(Image, Width, Height), labels, deadline);
 
     private static byte[] Fresh(CrfOptions options)
     {

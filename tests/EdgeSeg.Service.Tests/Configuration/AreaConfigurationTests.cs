@@ -99,7 +99,7 @@ public sealed class AreaConfigurationTests
         var stages = AppStartup.Cameras(loaded, segmenter, TextWriter.Null, log);
         Assert.NotNull(stages);
         Assert.Matches(@"camera street: ground plane from 5 point pairs, reprojection error RMS [0-9.]+ px, max [0-9.]+ px at \d+x\d+ \(limit 3 px\)", log.ToString());
-        Assert.NotNull(stages!.Areas[0].Layout.Ground);
+        Assert.NotNull(stages!.Definitions[0].Areas!.Layout.Ground);
     }
 
     [Fact]
@@ -111,11 +111,11 @@ public sealed class AreaConfigurationTests
         var loaded = ConfigurationLoader.Load(Write(JsonNode.Parse(DatasetZonesCommand.Format(config))!), new Dictionary<string, string?>());
         using var segmenter = AppStartup.LoadModel(loaded, TextWriter.Null)!;
         using var stages = AppStartup.Cameras(loaded, segmenter, Console.Error)!;
-        var layout = stages.Areas[0].Layout;
+        var layout = stages.Definitions[0].Areas!.Layout;
         Assert.Equal(street.LaneCentres.Count, layout.Zones.Count(z => z.Name.StartsWith("lane_", StringComparison.Ordinal)));
         Assert.Equal(["people", "vehicle"], layout.Groups.Select(g => g.Name).Order());
         Assert.NotNull(layout.Ground);
-        var rule = Assert.Single(stages.Areas[0].Occupancy);
+        var rule = Assert.Single(stages.Definitions[0].Areas!.Occupancy);
         Assert.Equal(layout.SeriesIndex("vehicle"), rule.Series);
     }
 }
