@@ -11,15 +11,15 @@ set +e
 dotnet test EdgeSeg.sln -c Release 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
-# One summary line per test project: "Passed!  - Failed: 0, Passed: 48, Skipped: 0, Total: 48, ..."
+# One summary line per test project: "Passed!  - Failed: 0, Passed: 48, Skipped: 0, Total: 48, ..." ("Skipped!" when it skipped every test)
 read -r passed failed skipped < <(awk '
-  /(Passed|Failed)! +- +Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+/ {
+  /(Passed|Failed|Skipped)! +- +Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+/ {
     for (i = 1; i <= NF; i++) {
       if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1)
     }
   }
   END { printf "%d %d %d\n", p, f, s }' "$log")
-projects=$(grep -cE '(Passed|Failed)! +- +Failed:' "$log" || true)
+projects=$(grep -cE '(Passed|Failed|Skipped)! +- +Failed:' "$log" || true)
 if [[ $status -ne 0 && $failed -eq 0 ]]; then
   echo "test.sh: dotnet test exited with $status (build error or crash; $projects test project(s) reported)" >&2
   failed=$((failed + 1))

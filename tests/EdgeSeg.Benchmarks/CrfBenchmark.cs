@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using EdgeSeg.Pipeline.Refinement;
+using EdgeSeg.Tests.Shared;
 
 namespace EdgeSeg.Benchmarks;
 
@@ -77,6 +78,12 @@ internal static class CrfBenchmark
         }
 
         var cases = CrfReferenceCase.LoadAll(directory);
+        if (cases.Count == 0)
+        {
+            Console.Error.WriteLine($"crf: no case* folders in {directory}");
+            return 1;
+        }
+
         var width = cases[0].Width;
         var height = cases[0].Height;
         var classes = CrfReferenceCase.Classes;
@@ -106,21 +113,20 @@ internal static class CrfBenchmark
         var labels = new byte[width * height];
 
         // Accuracy (and warm-up): every configuration on every case.
-        var bands = cases.Select(c => new[] { 2, 4, 8 }.Select(r => SegmentationScores.TrimapBand(c.Truth, width, height, r)).ToArray()).ToArray();
         var rawTable = new Scores();
         var referenceTable = new Scores();
-        for (var k = 0; k < cases.Count; k++)
+        foreach (var c in cases)
         {
-            rawTable.Add(cases[k].RawArgmax, cases[k], bands[k], classes);
-            referenceTable.Add(cases[k].Reference, cases[k], bands[k], classes);
+            rawTable.Add(c.RawArgmax, c);
+            referenceTable.Add(c.Reference, c);
         }
 
         foreach (var config in configs)
         {
-            for (var k = 0; k < cases.Count; k++)
+            foreach (var c in cases)
             {
-                config.Process(cases[k], labels);
-                config.Accuracy.Add(labels, cases[k], bands[k], classes);
+                config.Process(c, labels);
+                config.Accuracy.Add(labels, c);
             }
         }
 
@@ -148,8 +154,8 @@ internal static class CrfBenchmark
         }
 
         Console.WriteLine();
-        Console.WriteLine("agree = share of pixels with the reference CRF's labels; trimapN = accuracy within N px of a gt boundary;");
-        Console.WriteLine("mIoU over classes present in gt; all averaged over the cases. Times over " + frames + " frames per configuration.");
+        Console.WriteLine("agree = share of pixels with the reference CRF's labels; trimapN = accuracy within N px of a gt boundary pixel");
+        Console.WriteLine("(one with a 4-neighbour of another label); mIoU over classes in gt; all averaged over the cases. Times over " + frames + " frames per configuration.");
         foreach (var config in configs.Where(c => c.Refiner is not null))
         {
             var e = config.Refiner!.Engine;
@@ -241,13 +247,13 @@ internal static class CrfBenchmark
     {
         private readonly List<double[]> _rows = [];
 
-        public void Add(byte[] labels, CrfReferenceCase c, bool[][] bands, int classes) => _rows.Add(
+        public void Add(byte[] labels, CrfReferenceCase c) => _rows.Add(
         [
-            SegmentationScores.BandAccuracy(labels, c.Truth, bands[0], classes),
-            SegmentationScores.BandAccuracy(labels, c.Truth, bands[1], classes),
-            SegmentationScores.BandAccuracy(labels, c.Truth, bands[2], classes),
-            SegmentationScores.MeanIou(labels, c.Truth, classes),
-            SegmentationScores.Agreement(labels, c.Reference),
+            c.TrimapAccuracy(labels, 2),
+            c.TrimapAccuracy(labels, 4),
+            c.TrimapAccuracy(labels, 8),
+            c.MeanIoU(labels),
+            CrfReferenceCase.Agreement(labels, c.Reference),
         ]);
 
         public double Mean(int column) => _rows.Average(r => r[column]);

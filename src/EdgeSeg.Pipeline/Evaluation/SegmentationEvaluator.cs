@@ -34,7 +34,8 @@ public sealed record EvaluationResult(int Frames, int TrimapWidth, LabellingEval
 
 /// <summary>
 /// Runs a model over frames with known truth and measures what the appliance publishes: per-class IoU,
-/// mIoU over the classes present, pixel accuracy, accuracy near boundaries (trimap), and the error of
+/// mIoU over the classes in the truth (the matrix also gives the Cityscapes mIoU over classes in the
+/// truth or the prediction), pixel accuracy, accuracy in the <see cref="BoundaryBand"/> (trimap), and the error of
 /// each class's area share |predicted − true| averaged over frames. With a refiner, raw and refined
 /// labels are measured side by side on the same frames.
 /// </summary>
@@ -138,19 +139,9 @@ public sealed class SegmentationEvaluator
                 _shareError[c] += Math.Abs(_predictedShares[c] - _truthShares[c]);
             }
 
-            var t = truth.Labels;
-            var p = atFrame.Labels;
-            for (var i = 0; i < t.Length; i++)
-            {
-                if (band[i] != 0 && t[i] != LabelMap.Ignore)
-                {
-                    _bandPixels++;
-                    if (p[i] == t[i])
-                    {
-                        _bandCorrect++;
-                    }
-                }
-            }
+            var (correct, total) = BoundaryBand.Count(truth.Labels, atFrame.Labels, band, classes);
+            _bandCorrect += correct;
+            _bandPixels += total;
         }
 
         public LabellingEvaluation Result(LabelSet labels, int frames)

@@ -20,8 +20,11 @@ internal sealed unsafe class PermutohedralLattice
 {
     public const int Dims = 5;
     public const int Corners = Dims + 1;
-    private const int FieldBits = 12;
-    private const int FieldBias = 1 << (FieldBits - 1);
+    /// <summary>Bits of each packed key coordinate (the tests' scalar locator packs keys the same way).</summary>
+    public const int FieldBits = 12;
+
+    /// <summary>Offset that makes a key coordinate non-negative before it is packed.</summary>
+    public const int FieldBias = 1 << (FieldBits - 1);
     private const ulong HashMultiplier = 0x9E3779B97F4A7C15UL;
 
     /// <summary>Largest absolute elevated coordinate the packed keys can hold (with margin for the simplex offsets).</summary>
@@ -239,7 +242,7 @@ internal sealed unsafe class PermutohedralLattice
                     Rank(d3, d5, ref k3, ref k5);
                     Rank(d4, d5, ref k4, ref k5);
 
-                    // Fix the remainder-0 point so its coordinates sum to 0 (see LocateRowsScalar).
+                    // Fix the remainder-0 point so its coordinates sum to 0 (the tests' ScalarLatticeLocation spells this step out).
                     var positive = Vector.GreaterThan(sum, Vector<int>.Zero);
                     var negative = Vector.LessThan(sum, Vector<int>.Zero);
                     var upper = sixInt - sum;
@@ -335,145 +338,6 @@ internal sealed unsafe class PermutohedralLattice
         var max = Vector.Max(a, b);
         b = Vector.Min(a, b);
         a = max;
-    }
-
-    /// <summary>
-    /// Scalar version of <see cref="LocateRows"/>, written as the paper states the algorithm; the
-    /// tests check the vector version against it.
-    /// </summary>
-    public void LocateRowsScalar(ReadOnlySpan<byte> bgr, ReadOnlySpan<float> scales, int rowStart, int rowEnd)
-    {
-        float a0 = scales[0], a1 = scales[1], a2 = scales[2], a3 = scales[3], a4 = scales[4];
-        var width = Width;
-        const float inv = 1f / Corners;
-        var elevated = stackalloc float[Corners];
-        var rem0 = stackalloc int[Corners];
-        var rank = stackalloc int[Corners];
-        var bary = stackalloc float[Corners + 1];
-        fixed (byte* image = bgr)
-        fixed (long* keys = _pixelKey)
-        fixed (int* ranks = _pixelRank)
-        fixed (float* weights = _pixelWeight)
-        {
-            for (var y = rowStart; y < rowEnd; y++)
-            {
-                var cf1 = y * a1;
-                for (var x = 0; x < width; x++)
-                {
-                    var p = (y * width) + x;
-                    var px = image + (p * 3);
-
-                    // Feature order (x, y, R, G, B) as in the reference; the frame is BGR.
-                    var cf0 = x * a0;
-                    var cf2 = px[2] * a2;
-                    var cf3 = px[1] * a3;
-                    var cf4 = px[0] * a4;
-
-                    // Elevate onto the hyperplane Σ = 0 in 6-D.
-                    elevated[5] = -5f * cf4;
-                    var sm = cf4;
-                    elevated[4] = sm - (4f * cf3);
-                    sm += cf3;
-                    elevated[3] = sm - (3f * cf2);
-                    sm += cf2;
-                    elevated[2] = sm - (2f * cf1);
-                    sm += cf1;
-                    elevated[1] = sm - cf0;
-                    elevated[0] = sm + cf0;
-
-                    // Nearest remainder-0 point (all coordinates multiples of 6), then fix its sum.
-                    var sum = 0;
-                    for (var i = 0; i < Corners; i++)
-                    {
-                        var r = (int)MathF.Round(elevated[i] * inv) * Corners;
-                        rem0[i] = r;
-                        sum += r;
-                        rank[i] = 0;
-                    }
-
-                    sum /= Corners;
-
-                    // Rank of each coordinate's residual: 0 for the largest.
-                    for (var i = 0; i < Dims; i++)
-                    {
-                        var di = elevated[i] - rem0[i];
-                        for (var j = i + 1; j < Corners; j++)
-                        {
-                            if (di < elevated[j] - rem0[j])
-                            {
-                                rank[i]++;
-                            }
-                            else
-                            {
-                                rank[j]++;
-                            }
-                        }
-                    }
-
-                    if (sum > 0)
-                    {
-                        // Too high: move the `sum` coordinates with the smallest residuals down by 6.
-                        for (var i = 0; i < Corners; i++)
-                        {
-                            if (rank[i] >= Corners - sum)
-                            {
-                                rem0[i] -= Corners;
-                                rank[i] += sum - Corners;
-                            }
-                            else
-                            {
-                                rank[i] += sum;
-                            }
-                        }
-                    }
-                    else if (sum < 0)
-                    {
-                        for (var i = 0; i < Corners; i++)
-                        {
-                            if (rank[i] < -sum)
-                            {
-                                rem0[i] += Corners;
-                                rank[i] += Corners + sum;
-                            }
-                            else
-                            {
-                                rank[i] += sum;
-                            }
-                        }
-                    }
-
-                    for (var i = 0; i <= Corners; i++)
-                    {
-                        bary[i] = 0f;
-                    }
-
-                    for (var i = 0; i < Corners; i++)
-                    {
-                        var v = (elevated[i] - rem0[i]) * inv;
-                        bary[Dims - rank[i]] += v;
-                        bary[Corners - rank[i]] -= v;
-                    }
-
-                    bary[0] += 1f + bary[Corners];
-
-                    long key = 0;
-                    var code = 0;
-                    for (var i = 0; i < Dims; i++)
-                    {
-                        key |= (long)(rem0[i] + FieldBias) << (FieldBits * i);
-                        code |= rank[i] << (3 * i);
-                    }
-
-                    keys[p] = key;
-                    ranks[p] = code;
-                    var w = weights + (p * Corners);
-                    for (var k = 0; k < Corners; k++)
-                    {
-                        w[k] = bary[k];
-                    }
-                }
-            }
-        }
     }
 
     /// <summary>

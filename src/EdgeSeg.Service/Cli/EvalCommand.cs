@@ -244,6 +244,15 @@ internal static class EvalCommand
 /// <summary>Formats evaluation results as a text or Markdown table.</summary>
 internal static class EvaluationReport
 {
+    /// <summary>The primary mIoU (every figure the project publishes): IoU averaged over the classes that occur in the truth.</summary>
+    public const string MeanIoUInTruth = "mIoU (classes in truth)";
+
+    /// <summary>The Cityscapes mIoU: a class only predicted counts too, with IoU 0.</summary>
+    public const string MeanIoUCityscapes = "mIoU (Cityscapes: classes in truth or prediction)";
+
+    /// <summary>A summary line's name, padded so that the figures of all the lines start in one column.</summary>
+    private static string Label(string name) => name.PadRight(MeanIoUCityscapes.Length + 2);
+
     /// <summary>Merges several evaluations (one per source) into one, weighting by frames.</summary>
     public static EvaluationResult Combine(IReadOnlyList<EvaluationResult> results, Pipeline.Inference.LabelSet labels)
     {
@@ -311,11 +320,11 @@ internal static class EvaluationReport
         var worstA = a.Raw.Classes.MaxBy(c => c.MeanAbsShareError)!;
         var worstB = b.Raw.Classes.MaxBy(c => c.MeanAbsShareError)!;
         text.AppendLine();
-        text.AppendLine(string.Format(inv, "mIoU (classes present)   A {0:0.0000}  B {1:0.0000}  drop {2:+0.0000;-0.0000} ({3:+0.00;-0.00} points)", a.Raw.MeanIoU, b.Raw.MeanIoU, a.Raw.MeanIoU - b.Raw.MeanIoU, 100 * (a.Raw.MeanIoU - b.Raw.MeanIoU)));
-        text.AppendLine(string.Format(inv, "mIoU (truth or predicted) A {0:0.0000}  B {1:0.0000}", a.Raw.Matrix.MeanIoUTruthOrPredicted(), b.Raw.Matrix.MeanIoUTruthOrPredicted()));
-        text.AppendLine(string.Format(inv, "pixel accuracy           A {0:0.0000}  B {1:0.0000}", a.Raw.PixelAccuracy, b.Raw.PixelAccuracy));
-        text.AppendLine(string.Format(inv, "trimap-{0} accuracy        A {1:0.0000}  B {2:0.0000}", a.TrimapWidth, a.Raw.TrimapAccuracy, b.Raw.TrimapAccuracy));
-        text.AppendLine(string.Format(inv, "worst share error        A {0:0.0000} ({1})  B {2:0.0000} ({3})  B − A {4:+0.0000;-0.0000}", worstA.MeanAbsShareError, worstA.Name, worstB.MeanAbsShareError, worstB.Name, worstB.MeanAbsShareError - worstA.MeanAbsShareError));
+        text.AppendLine(string.Format(inv, "{0}A {1:0.0000}  B {2:0.0000}  drop {3:+0.0000;-0.0000} ({4:+0.00;-0.00} points)", Label(MeanIoUInTruth), a.Raw.MeanIoU, b.Raw.MeanIoU, a.Raw.MeanIoU - b.Raw.MeanIoU, 100 * (a.Raw.MeanIoU - b.Raw.MeanIoU)));
+        text.AppendLine(string.Format(inv, "{0}A {1:0.0000}  B {2:0.0000}", Label(MeanIoUCityscapes), a.Raw.Matrix.MeanIoUTruthOrPredicted(), b.Raw.Matrix.MeanIoUTruthOrPredicted()));
+        text.AppendLine(string.Format(inv, "{0}A {1:0.0000}  B {2:0.0000}", Label("pixel accuracy"), a.Raw.PixelAccuracy, b.Raw.PixelAccuracy));
+        text.AppendLine(string.Format(inv, "{0}A {1:0.0000}  B {2:0.0000}", Label($"trimap-{a.TrimapWidth} accuracy"), a.Raw.TrimapAccuracy, b.Raw.TrimapAccuracy));
+        text.AppendLine(string.Format(inv, "{0}A {1:0.0000} ({2})  B {3:0.0000} ({4})  B − A {5:+0.0000;-0.0000}", Label("worst share error"), worstA.MeanAbsShareError, worstA.Name, worstB.MeanAbsShareError, worstB.Name, worstB.MeanAbsShareError - worstA.MeanAbsShareError));
         return text.ToString();
     }
 
@@ -380,11 +389,11 @@ internal static class EvaluationReport
 
         var worst = r.Classes.MaxBy(c => c.MeanAbsShareError)!;
         text.AppendLine();
-        text.AppendLine(string.Format(inv, "mIoU (classes present)   {0:0.000}", r.MeanIoU));
-        text.AppendLine(string.Format(inv, "mIoU (truth or predicted, Cityscapes convention) {0:0.000}", r.Matrix.MeanIoUTruthOrPredicted()));
-        text.AppendLine(string.Format(inv, "pixel accuracy           {0:0.000}", r.PixelAccuracy));
-        text.AppendLine(string.Format(inv, "trimap-{0} accuracy        {1:0.000}", result.TrimapWidth, r.TrimapAccuracy));
-        text.AppendLine(string.Format(inv, "area-share error         mean {0:0.0000}, worst class {1:0.0000} ({2})", r.MeanAbsShareError, worst.MeanAbsShareError, worst.Name));
+        text.AppendLine(string.Format(inv, "{0}{1:0.000}", Label(MeanIoUInTruth), r.MeanIoU));
+        text.AppendLine(string.Format(inv, "{0}{1:0.000}", Label(MeanIoUCityscapes), r.Matrix.MeanIoUTruthOrPredicted()));
+        text.AppendLine(string.Format(inv, "{0}{1:0.000}", Label("pixel accuracy"), r.PixelAccuracy));
+        text.AppendLine(string.Format(inv, "{0}{1:0.000}", Label($"trimap-{result.TrimapWidth} accuracy"), r.TrimapAccuracy));
+        text.AppendLine(string.Format(inv, "{0}mean {1:0.0000}, worst class {2:0.0000} ({3})", Label("area-share error"), r.MeanAbsShareError, worst.MeanAbsShareError, worst.Name));
         return text.ToString();
     }
 }

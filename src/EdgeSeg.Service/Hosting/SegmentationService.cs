@@ -192,49 +192,15 @@ internal sealed class SegmentationService : BackgroundService
 
     private void PublishHealth(SegmentationPipeline pipeline)
     {
-        var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartObject();
-            w.WriteString("timestamp", StatsPayload.Iso(DateTimeOffset.UtcNow));
-            w.WriteString("started", StatsPayload.Iso(_started));
-            w.WriteString("model", _segmenter.Model.Name);
-            w.WriteString("provider", _segmenter.Provider.ToString());
-            w.WriteBoolean("broker_connected", _publisher.IsConnected);
-            w.WriteNumber("spool_depth", _publisher.SpoolDepth);
-            w.WriteNumber("spool_oldest_age_s", Math.Round(_publisher.SpoolOldestAge.TotalSeconds, 1));
-            w.WriteNumber("spool_dropped", _publisher.Dropped);
-            w.WriteNumber("published", _publisher.Published);
-            w.WriteNumber("refused", _publisher.Refused);
-            if (_publisher.LastRefusal is { } refusal)
-            {
-                w.WriteString("last_refusal", refusal);
-            }
-
-            w.WriteStartObject("cameras");
-            foreach (var camera in pipeline.Cameras)
-            {
-                w.WriteStartObject(camera.Name);
-                w.WriteString("state", camera.Worker.State.ToString().ToLowerInvariant());
-                w.WriteNumber("captured", camera.Worker.Captured);
-                w.WriteNumber("processed", camera.Processed);
-                w.WriteNumber("dropped", camera.Slot.Dropped);
-                w.WriteNumber("failures", camera.Failures);
-                w.WriteNumber("reconnects", camera.Worker.Reconnects);
-                w.WriteNumber("refinement_skips", camera.RefinementSkips);
-                if (camera.Worker.LastError is { } error)
-                {
-                    w.WriteString("last_error", error);
-                }
-
-                w.WriteEndObject();
-            }
-
-            w.WriteEndObject();
-            w.WriteEndObject();
-        }
-
-        _publisher.EnqueueRetained(_publisher.Topics.Health, buffer.WrittenSpan.ToArray());
+        var publisher = new PublisherHealth(
+            _publisher.IsConnected, _publisher.SpoolDepth, _publisher.SpoolOldestAge, _publisher.Dropped,
+            _publisher.Published, _publisher.Refused, _publisher.LastRefusal);
+        var cameras = pipeline.Cameras.Select(c => new CameraHealth(
+            c.Name, c.Worker.State, c.Worker.Captured, c.Processed, c.Slot.Dropped, c.Failures, c.Worker.Reconnects,
+            c.RefinementSkips, c.Worker.LastError));
+        _publisher.EnqueueRetained(
+            _publisher.Topics.Health,
+            HealthPayload.Serialize(DateTimeOffset.UtcNow, _started, _segmenter.Model.Name, _segmenter.Provider, publisher, cameras));
     }
 }
 

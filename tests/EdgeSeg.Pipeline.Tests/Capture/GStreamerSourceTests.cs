@@ -7,9 +7,10 @@ namespace EdgeSeg.Pipeline.Tests.Capture;
 [Collection(FfmpegProcesses.Name)]
 public sealed class GStreamerSourceTests
 {
-    [Fact]
+    [SkippableFact]
     public void A_test_pattern_pipeline_delivers_frames_of_its_size_in_its_colours_and_leaves_no_process()
     {
+        Requires.Program("gst-launch-1.0", "gstreamer1.0-tools");
         // SMPTE bars: white, then yellow.
         using (var source = FrameSourceFactory.Open("gst://videotestsrc is-live=true pattern=smpte ! video/x-raw,width=320,height=240,framerate=15/1"))
         {
@@ -37,9 +38,10 @@ public sealed class GStreamerSourceTests
         Assert.True(ChildProcesses.WaitUntilNone("gst-launch-1.0", TimeSpan.FromSeconds(5)), "a gst-launch-1.0 outlived the source");
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_pipeline_with_an_unknown_element_is_refused_with_gstreamers_reason()
     {
+        Requires.Program("gst-launch-1.0", "gstreamer1.0-tools");
         var e = Assert.Throws<FrameSourceException>(() => FrameSourceFactory.Open("gst://nosuchelement ! videoconvert"));
         Assert.Contains("no element \"nosuchelement\"", e.Message, StringComparison.Ordinal);
     }
@@ -53,9 +55,10 @@ public sealed class GStreamerSourceTests
         Assert.Contains(reason, FrameSourceFactory.Validate(source), StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SkippableFact]
     public void The_size_is_pinned_so_a_pipeline_reopened_reads_the_same_frames()
     {
+        Requires.Program("gst-launch-1.0", "gstreamer1.0-tools");
         const string Uri = "gst://videotestsrc is-live=true ! video/x-raw,width=160,height=96,framerate=30/1";
         for (var i = 0; i < 2; i++)
         {

@@ -16,9 +16,10 @@ public sealed class NetworkCameraTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
-    [Fact]
+    [SkippableFact]
     public async Task Frames_are_read_from_an_RTSP_camera_without_allocating_and_ffmpeg_goes_with_the_source()
     {
+        Requires.Ffmpeg();
         using var server = await StreamServer.StartRtspAsync();
         var frame = new VideoFrame();
         byte[] first;
@@ -60,9 +61,10 @@ public sealed class NetworkCameraTests
         Assert.Empty(ChildProcesses.Named("ffmpeg"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task An_HTTP_served_clip_is_read_to_its_end_and_then_reports_the_end()
     {
+        Requires.Ffmpeg();
         var dir = TestFiles.NewTempDirectory();
         FrameSourceTests.WriteVideo(dir, 10);
         using var server = await StreamServer.StartHttpAsync(dir);
@@ -88,17 +90,19 @@ public sealed class NetworkCameraTests
         Assert.False(source.Read(frame));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_missing_HTTP_resource_fails_to_open_with_the_servers_answer()
     {
+        Requires.Ffmpeg();
         using var server = await StreamServer.StartHttpAsync(TestFiles.NewTempDirectory());
         var e = Assert.Throws<FrameSourceException>(() => FrameSourceFactory.Open($"http://127.0.0.1:{server.Port}/nothing.avi"));
         Assert.Contains("404", e.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_camera_that_goes_away_mid_stream_fails_the_read_promptly()
     {
+        Requires.Ffmpeg();
         var server = await StreamServer.StartRtspAsync();
         var options = new FfmpegSourceOptions { StallTimeout = TimeSpan.FromSeconds(4) };
         using var source = FfmpegFrameSource.Open(SourceUri.Parse($"rtsp://127.0.0.1:{server.Port}/test"), options);
@@ -117,9 +121,10 @@ public sealed class NetworkCameraTests
         Assert.Throws<FrameSourceException>(() => source.Read(frame));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_camera_that_hangs_fails_the_read_after_the_stall_timeout()
     {
+        Requires.Ffmpeg();
         using var server = await StreamServer.StartRtspAsync();
         var options = new FfmpegSourceOptions { StallTimeout = TimeSpan.FromSeconds(2) };
         using var source = FfmpegFrameSource.Open(SourceUri.Parse($"rtsp://127.0.0.1:{server.Port}/test"), options);
@@ -135,9 +140,10 @@ public sealed class NetworkCameraTests
         Assert.True(ChildProcesses.WaitUntilNone("ffmpeg", TimeSpan.FromSeconds(5)), "the stalled ffmpeg was not stopped");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_capture_worker_streams_again_after_the_camera_restarts()
     {
+        Requires.Ffmpeg();
         var port = StreamServer.FreePort();
         var uri = $"rtsp://127.0.0.1:{port}/test";
         using var signal = new FrameSignal();
@@ -169,9 +175,10 @@ public sealed class NetworkCameraTests
         Assert.True(ChildProcesses.WaitUntilNone("ffmpeg", TimeSpan.FromSeconds(5)), "an ffmpeg outlived the worker");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Credentials_never_appear_in_descriptions_or_error_messages()
     {
+        Requires.Ffmpeg();
         const string password = "Open-Sesame-42";
         const string wrong = "Wrong-Guess-17";
         using var server = await StreamServer.StartRtspAsync(user: "admin", password: password);

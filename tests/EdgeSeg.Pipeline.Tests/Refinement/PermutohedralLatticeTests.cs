@@ -17,13 +17,11 @@ public sealed class PermutohedralLatticeTests
         var vector = new PermutohedralLattice();
         vector.EnsureCapacity(width, height);
         vector.LocateRows(image, scales, 0, height);
-        var scalar = new PermutohedralLattice();
-        scalar.EnsureCapacity(width, height);
-        scalar.LocateRowsScalar(image, scales, 0, height);
+        var scalar = ScalarLatticeLocation.Locate(image, scales, width, height);
 
-        Assert.Equal(scalar.PixelKeys.ToArray(), vector.PixelKeys.ToArray());
-        Assert.Equal(scalar.PixelRanks.ToArray(), vector.PixelRanks.ToArray());
-        var a = scalar.PixelWeights;
+        Assert.Equal(scalar.Keys, vector.PixelKeys.ToArray());
+        Assert.Equal(scalar.Ranks, vector.PixelRanks.ToArray());
+        var a = scalar.Weights;
         var b = vector.PixelWeights;
         for (var i = 0; i < a.Length; i++)
         {

@@ -34,9 +34,12 @@ public sealed class DatasetWriterTests : IDisposable
         image.GetArray(out Vec3b[] pixels);
         label.GetArray(out byte[] ids);
         Assert.Equal(labels.Labels.ToArray(), ids);
+        Assert.Equal(frame.Width * frame.Height, pixels.Length);
         for (var i = 0; i < pixels.Length; i++)
         {
+            // PNG is lossless: every channel of every pixel, in OpenCV's BGR order.
             Assert.Equal(frame.Pixels[i * 3], pixels[i].Item0);
+            Assert.Equal(frame.Pixels[(i * 3) + 1], pixels[i].Item1);
             Assert.Equal(frame.Pixels[(i * 3) + 2], pixels[i].Item2);
         }
     }

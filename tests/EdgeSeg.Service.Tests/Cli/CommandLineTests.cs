@@ -95,13 +95,21 @@ public sealed partial class CommandLineTests
     }
 
     [Fact]
-    public async Task Model_inspect_reports_the_shipped_models_output_stride_and_aspp_rates()
+    public async Task Model_inspect_reports_the_output_stride_aspp_and_decoder_that_the_model_file_and_its_manifest_give()
     {
-        var r = await EdgesegProcess.RunAsync(Timeout, "model", "inspect", Path.Combine(RepositoryRoot.Path, "models", "deeplabv3_mnv3_street_512x256.onnx"));
+        var path = Path.Combine(RepositoryRoot.Path, "models", "deeplabv3_mnv3_street_512x256.onnx");
+        var r = await EdgesegProcess.RunAsync(Timeout, "model", "inspect", path);
         Assert.True(r.ExitCode == 0, r.Output + r.Error);
-        Assert.Contains("output stride    16 (smallest feature map 32x16 for a 512x256 input)", r.Output, StringComparison.Ordinal);
-        Assert.Contains("ASPP             on a 960-channel 32x16 map: 1x1 conv + 3x3 rate 6 + 3x3 rate 12 + 3x3 rate 18 + image pooling", r.Output, StringComparison.Ordinal);
-        Assert.Contains("projection       concat → 1x1 conv to 256 channels", r.Output, StringComparison.Ordinal);
+
+        var expected = ModelFile.Read(path);
+        var map = $"{expected.Width / expected.OutputStride}x{expected.Height / expected.OutputStride}";
+        Assert.Contains($"output stride    {expected.OutputStride} (smallest feature map {map} for a {expected.Width}x{expected.Height} input)", r.Output, StringComparison.Ordinal);
+        var branches = string.Join(" + ", expected.AsppRates.Select(rate => $"3x3 rate {rate}"));
+        Assert.Contains($"ASPP             on a {expected.AsppInputChannels}-channel {map} map: 1x1 conv + {branches} + image pooling ({expected.AsppBranchChannels} channels each)", r.Output, StringComparison.Ordinal);
+        Assert.Contains($"projection       concat → 1x1 conv to {expected.ProjectionChannels} channels", r.Output, StringComparison.Ordinal);
+        Assert.Contains($"decoder          DeepLabV3+ at stride {expected.DecoderStride}: ", r.Output, StringComparison.Ordinal);
+        Assert.Contains($"stride-{expected.DecoderStride} features → 1x1 conv to {expected.DecoderSkipChannels} channels", r.Output, StringComparison.Ordinal);
+        Assert.Contains($"3x3 convs of {expected.DecoderChannels} channels", r.Output, StringComparison.Ordinal);
         Assert.Matches(@"compute      \d+\.\d\d GMAC", r.Output);
     }
 
@@ -111,9 +119,57 @@ public sealed partial class CommandLineTests
         var r = await EdgesegProcess.RunAsync(Timeout, "model", "inspect");
         Assert.True(r.ExitCode == 0, r.Output + r.Error);
         Assert.Contains("quantized (QDQ)", r.Output, StringComparison.Ordinal);
-        Assert.Contains("output stride    16", r.Output, StringComparison.Ordinal);
 
-        // At 32x16 the rate-18 branch's upper and lower kernel rows only read padding: the quantizer crops them.
-        Assert.Contains("1x1 conv + 3x3 rate 6 + 3x3 rate 12 + 1x3 rate 18 + image pooling", r.Output, StringComparison.Ordinal);
+        // The report names the model it read; what it must find is what that model's manifest says.
+        var path = Regex.Match(r.Output, @"^model +(\S+\.onnx)$", RegexOptions.Multiline).Groups[1].Value;
+        var manifest = ModelFile.Manifest(path);
+        var stride = manifest["OutputStride"]!.GetValue<int>();
+        var (width, height) = (manifest["Input"]!["Width"]!.GetValue<int>(), manifest["Input"]!["Height"]!.GetValue<int>());
+        Assert.Contains($"output stride    {stride} (smallest feature map {width / stride}x{height / stride}", r.Output, StringComparison.Ordinal);
+
+        // A 3x3 kernel dilated by a rate of at least the map's height (width) has upper and lower rows
+        // (left and right columns) that only read padding: the quantizer crops them.
+        var kernels = manifest["AsppRates"]!.AsArray().Select(n => n!.GetValue<int>())
+            .Select(rate => $"{(rate >= height / stride ? 1 : 3)}x{(rate >= width / stride ? 1 : 3)} rate {rate}");
+        Assert.Contains($"1x1 conv + {string.Join(" + ", kernels)} + image pooling", r.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// What a DeepLab model file says of itself, read without the project's inspector: the stride, rates,
+    /// input size and decoder of the manifest beside it, and the channel counts of its convolution weights.
+    /// </summary>
+    private sealed record ModelFile(
+        int Width, int Height, int OutputStride, IReadOnlyList<int> AsppRates, int AsppInputChannels, int AsppBranchChannels,
+        int ProjectionChannels, int DecoderStride, int DecoderSkipChannels, int DecoderChannels)
+    {
+        public static JsonNode Manifest(string onnxPath) => JsonNode.Parse(File.ReadAllText(Path.ChangeExtension(onnxPath, ".json")))!;
+
+        /// <summary>Reads a float model (its weights are initializers, not behind quantization nodes).</summary>
+        public static ModelFile Read(string onnxPath)
+        {
+            var manifest = Manifest(onnxPath);
+            var rates = manifest["AsppRates"]!.AsArray().Select(n => n!.GetValue<int>()).ToList();
+            var graph = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(onnxPath)).Graph;
+            var weights = graph.Initializer.ToDictionary(t => t.Name, t => t.Dims.ToArray());
+            var convs = graph.Node.Where(n => n.OpType == "Conv").Select(n => new
+            {
+                Dilation = n.Attribute.FirstOrDefault(a => a.Name == "dilations")?.Ints.Max() ?? 1,
+                Weight = weights[n.Input[1]], // out channels, in channels per group, kernel height, kernel width
+            }).ToList();
+
+            // The ASPP's atrous branches are the convolutions dilated at the manifest's rates, one per rate.
+            var atrous = convs.Where(c => rates.Contains((int)c.Dilation)).ToList();
+            Assert.Equal(rates.Order(), atrous.Select(c => (int)c.Dilation).Order());
+            var branchChannels = (int)atrous.Select(c => c.Weight[0]).Distinct().Single();
+
+            // The projection takes the concatenation of every branch: the 1x1, the atrous ones and the pooling.
+            var concatenated = (rates.Count + 2) * branchChannels;
+            var projection = convs.Single(c => c.Weight[1] == concatenated && c.Weight[2] == 1 && c.Weight[3] == 1);
+            var decoder = manifest["Decoder"]!;
+            return new ModelFile(
+                manifest["Input"]!["Width"]!.GetValue<int>(), manifest["Input"]!["Height"]!.GetValue<int>(), manifest["OutputStride"]!.GetValue<int>(),
+                rates, (int)atrous.Select(c => c.Weight[1]).Distinct().Single(), branchChannels, (int)projection.Weight[0],
+                decoder["Stride"]!.GetValue<int>(), decoder["SkipChannels"]!.GetValue<int>(), decoder["Channels"]!.GetValue<int>());
+        }
     }
 }

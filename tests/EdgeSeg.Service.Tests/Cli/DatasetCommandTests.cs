@@ -15,18 +15,20 @@ public sealed class DatasetCommandTests : IDisposable
         }
     }
 
-    private static int Run(params string[] args)
+    private static RootCommand Root()
     {
         var root = new RootCommand();
         root.Subcommands.Add(DatasetCommand.Create());
-        return root.Parse(args).Invoke();
+        return root;
     }
+
+    private static int Run(params string[] args) => Root().Parse(args).Invoke();
 
     [Fact]
     public void Dataset_render_writes_numbered_image_and_label_pairs()
     {
         var code = Run("dataset", "render", "--count", "3", "--size", "64x32", "--seed", "5", "--out", _root, "--jobs", "1");
-        Assert.Equal(0, code);
+        Assert.Equal(ExitCodes.Ok, code);
         var images = Directory.GetFiles(Path.Combine(_root, "images")).Select(f => Path.GetFileName(f)).Order().ToArray();
         Assert.Equal(new[] { "000000.png", "000001.png", "000002.png" }, images);
         Assert.Equal(3, Directory.GetFiles(Path.Combine(_root, "labels")).Length);
@@ -39,14 +41,26 @@ public sealed class DatasetCommandTests : IDisposable
     public void A_bad_size_is_rejected_without_writing_anything(string size)
     {
         var code = Run("dataset", "render", "--count", "1", "--size", size, "--out", _root);
-        Assert.NotEqual(0, code);
+        Assert.Equal(ExitCodes.Usage, code);
         Assert.False(Directory.Exists(_root));
     }
 
     [Fact]
     public void Count_and_out_are_required()
     {
-        Assert.NotEqual(0, Run("dataset", "render", "--out", _root));
-        Assert.NotEqual(0, Run("dataset", "render", "--count", "1"));
+        AssertMissing("--count", "dataset", "render", "--out", _root);
+        AssertMissing("--out", "dataset", "render", "--count", "1");
+        Assert.False(Directory.Exists(_root));
+    }
+
+    /// <summary>
+    /// A missing option is a parse error, answered by System.CommandLine before the action runs, with its
+    /// own exit code for parse errors (not <see cref="ExitCodes.Usage"/>, which the actions return).
+    /// </summary>
+    private static void AssertMissing(string option, params string[] args)
+    {
+        var parsed = Root().Parse(args);
+        Assert.Contains(parsed.Errors, e => e.Message.Contains(option, StringComparison.Ordinal));
+        Assert.NotEqual(ExitCodes.Ok, parsed.Invoke());
     }
 }

@@ -5,7 +5,8 @@ namespace EdgeSeg.Service.Tests.Infrastructure;
 
 /// <summary>
 /// A real mosquitto broker on a free loopback port, started for a test and killed after it. The tests
-/// need Debian's mosquitto package (.ci/run installs it).
+/// need Debian's mosquitto package (.ci/run installs it); without it, a <c>[SkippableFact]</c> that
+/// starts a broker is skipped with that reason.
 /// </summary>
 internal sealed class MosquittoBroker : IDisposable
 {
@@ -35,8 +36,7 @@ internal sealed class MosquittoBroker : IDisposable
     /// </summary>
     public static MosquittoBroker StartOn(int port, string settings, string? persistenceDirectory)
     {
-        var exe = new[] { "/usr/sbin/mosquitto", "/usr/bin/mosquitto" }.FirstOrDefault(File.Exists)
-                  ?? throw new InvalidOperationException("mosquitto is not installed (apt-get install mosquitto)");
+        var exe = Requires.Mosquitto();
         var dir = TestFiles.NewTempDirectory();
         var conf = Path.Combine(dir, "mosquitto.conf");
         var persistence = persistenceDirectory is null ? "persistence false" : $"persistence true\npersistence_location {persistenceDirectory.TrimEnd('/')}/";

@@ -18,7 +18,7 @@ public sealed class RemoteControlTests
 
     private static Task Send(int port, string topic, string payload) => Send(port, topic, Encoding.UTF8.GetBytes(payload));
 
-    [Fact]
+    [SkippableFact]
     public async Task Malformed_and_out_of_range_commands_get_their_reason_and_disturb_nothing_while_good_ones_apply_and_echo()
     {
         var port = TestFiles.FreePort();

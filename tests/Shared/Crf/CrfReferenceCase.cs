@@ -1,11 +1,15 @@
 using System.Runtime.InteropServices;
+using EdgeSeg.Pipeline.Evaluation;
 using OpenCvSharp;
 
-namespace EdgeSeg.Pipeline.Refinement;
+namespace EdgeSeg.Tests.Shared;
 
 /// <summary>
 /// One case of <c>shared/reference/crf</c>: a 512x256 frame (BGR, as the pipeline passes it), its
-/// ground truth, the coarse logits (NCHW 1x19x32x64) and the labels of the reference dense CRF.
+/// ground truth, the coarse logits (NCHW 1x19x32x64) and the labels of the reference dense CRF; and
+/// the scores of a labelling of it with the project's own metrics (<see cref="ConfusionMatrix"/>,
+/// <see cref="BoundaryBand"/>). Test and benchmark support: linked into the tests and the benchmarks,
+/// never part of the appliance.
 /// </summary>
 internal sealed class CrfReferenceCase
 {
@@ -13,8 +17,13 @@ internal sealed class CrfReferenceCase
     public const int ScoreHeight = 32;
     public const int ScoreWidth = 64;
 
-    /// <summary>Environment variable naming the shared directory (the one that holds reference/crf).</summary>
+    /// <summary>
+    /// Environment variable naming the shared directory (the one that holds reference/crf). Point it at
+    /// another folder of the same layout to run the tests and the benchmark on another reference set.
+    /// </summary>
     public const string SharedDirVariable = "EDGESEG_SHARED_DIR";
+
+    private readonly Dictionary<int, byte[]> _bands = [];
 
     private CrfReferenceCase(string name, int width, int height, byte[] imageBgr, float[] logits, byte[] truth, byte[] reference, byte[] rawArgmax)
     {
@@ -45,6 +54,47 @@ internal sealed class CrfReferenceCase
 
     /// <summary>Argmax of the unary, as the reference computed it.</summary>
     public byte[] RawArgmax { get; }
+
+    /// <summary>Share of pixels on which two label maps of one size agree.</summary>
+    public static double Agreement(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
+    {
+        if (a.Length != b.Length || a.Length == 0)
+        {
+            throw new ArgumentException($"label maps of {a.Length} and {b.Length} pixels", nameof(b));
+        }
+
+        long same = 0;
+        for (var i = 0; i < a.Length; i++)
+        {
+            if (a[i] == b[i])
+            {
+                same++;
+            }
+        }
+
+        return (double)same / a.Length;
+    }
+
+    /// <summary>Mean IoU of <paramref name="labels"/> against the truth, over the classes in the truth.</summary>
+    public double MeanIoU(ReadOnlySpan<byte> labels)
+    {
+        var matrix = new ConfusionMatrix(Classes);
+        matrix.Add(Truth, labels);
+        return matrix.MeanIoU();
+    }
+
+    /// <summary>Accuracy of <paramref name="labels"/> within <paramref name="bandWidth"/> px of a truth boundary (trimap).</summary>
+    public double TrimapAccuracy(ReadOnlySpan<byte> labels, int bandWidth)
+    {
+        if (!_bands.TryGetValue(bandWidth, out var band))
+        {
+            band = new byte[Truth.Length];
+            BoundaryBand.Compute(Truth, Width, Height, bandWidth, band);
+            _bands[bandWidth] = band;
+        }
+
+        return BoundaryBand.Accuracy(Truth, labels, band, Classes);
+    }
 
     /// <summary>
     /// Finds <c>reference/crf</c>: under $EDGESEG_SHARED_DIR if set, else by walking up from
