@@ -20,8 +20,16 @@ internal static class SoakBenchmark
     {
         double minutes = 60, cameraPeriod = 300, cameraDown = 20, brokerPeriod = 420, brokerDown = 30;
         var environment = new List<string>();
+        string? build = null;
         for (var i = 0; i + 1 < args.Length; i += 2)
         {
+            if (args[i] == "--edgeseg")
+            {
+                // A copy of the build, so that rebuilding the tree during a long soak leaves it alone.
+                build = Path.GetFullPath(args[i + 1]);
+                continue;
+            }
+
             if (args[i] == "--env")
             {
                 // NAME=VALUE for the service's process (e.g. MALLOC_ARENA_MAX=2), to compare settings.
@@ -42,7 +50,7 @@ internal static class SoakBenchmark
         }
 
         var root = FindRoot();
-        var edgeseg = Path.Combine(root, "src/EdgeSeg.Service/bin/Release/net10.0/edgeseg.dll");
+        var edgeseg = build ?? Path.Combine(root, "src/EdgeSeg.Service/bin/Release/net10.0/edgeseg.dll");
         if (!File.Exists(edgeseg))
         {
             Console.Error.WriteLine($"soak: {edgeseg} is missing; build first: dotnet build src/EdgeSeg.Service -c Release");
@@ -382,14 +390,17 @@ internal static class SoakBenchmark
 
     private static string FindRoot()
     {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+        foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
         {
-            if (File.Exists(Path.Combine(d.FullName, "EdgeSeg.sln")))
+            for (var d = new DirectoryInfo(start); d is not null; d = d.Parent)
             {
-                return d.FullName;
+                if (File.Exists(Path.Combine(d.FullName, "EdgeSeg.sln")))
+                {
+                    return d.FullName;
+                }
             }
         }
 
-        throw new InvalidOperationException("EdgeSeg.sln not found above the benchmark");
+        throw new InvalidOperationException("EdgeSeg.sln not found above the benchmark or the current directory");
     }
 }
