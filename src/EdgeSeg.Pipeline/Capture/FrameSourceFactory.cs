@@ -17,7 +17,7 @@ public static class FrameSourceFactory
         if (source is not null && source.StartsWith(FfmpegFrameSource.GStreamerScheme + "://", StringComparison.OrdinalIgnoreCase))
         {
             // A pipeline description is not a URI (spaces, '!', caps with '/'): it is checked on its own.
-            FfmpegFrameSource.GStreamerPipeline(source, out var problem);
+            GStreamerLaunch.Pipeline(source, out var problem);
             return problem;
         }
 

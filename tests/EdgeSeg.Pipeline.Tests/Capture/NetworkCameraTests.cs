@@ -263,7 +263,7 @@ public sealed class NetworkCameraTests
     [InlineData("", 0)]
     public void Ffmpeg_versions_are_read_for_the_options_they_understand(string version, int major)
     {
-        Assert.Equal(major, FfmpegFrameSource.ParseMajorVersion(version));
+        Assert.Equal(major, FfmpegProbe.ParseMajorVersion(version));
     }
 
     /// <summary>Reads until the source throws (frames already in the pipe come first); a bounded loop.</summary>
