@@ -54,13 +54,25 @@ public sealed class DatasetCommandTests : IDisposable
     }
 
     /// <summary>
-    /// A missing option is a parse error, answered by System.CommandLine before the action runs, with its
-    /// own exit code for parse errors (not <see cref="ExitCodes.Usage"/>, which the actions return).
+    /// A missing option is a parse error, found before the action runs: the command line names the option
+    /// and exits with <see cref="ExitCodes.Usage"/>, as the actions do for the usage errors they find.
     /// </summary>
     private static void AssertMissing(string option, params string[] args)
     {
-        var parsed = Root().Parse(args);
-        Assert.Contains(parsed.Errors, e => e.Message.Contains(option, StringComparison.Ordinal));
-        Assert.NotEqual(ExitCodes.Ok, parsed.Invoke());
+        var error = new StringWriter();
+        var code = EdgeSegCommandLine.InvokeAsync(EdgeSegCommandLine.Create(), args, error).GetAwaiter().GetResult();
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains(option, error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unknown_option_or_verb_is_a_usage_error_that_names_it()
+    {
+        var error = new StringWriter();
+        Assert.Equal(ExitCodes.Usage, await EdgeSegCommandLine.InvokeAsync(EdgeSegCommandLine.Create(), ["run", "--bogus"], error));
+        Assert.Contains("--bogus", error.ToString(), StringComparison.Ordinal);
+        error = new StringWriter();
+        Assert.Equal(ExitCodes.Usage, await EdgeSegCommandLine.InvokeAsync(EdgeSegCommandLine.Create(), ["segment"], error));
+        Assert.Contains("segment", error.ToString(), StringComparison.Ordinal);
     }
 }
