@@ -301,8 +301,42 @@ public sealed class OnnxSegmenter : IDisposable
             return null;
         }
 
-        return model.Graph is not null && Quantization.ActivationLayout.ToUint8(model) > 0 ? model.ToByteArray() : null;
+        if (model.Graph is null || Quantization.ActivationLayout.ToUint8(model) == 0)
+        {
+            return null;
+        }
+
+        // Without VNNI, uint8 × int8 saturates (vpmaddubsw); uint8 weights take the exact uint8 × uint8 kernels.
+        if (!CpuHasVnni.Value)
+        {
+            Quantization.ActivationLayout.WeightsToUint8(model);
+        }
+
+        return model.ToByteArray();
     }
+
+    /// <summary>
+    /// True when the CPU has AVX-VNNI or AVX-512 VNNI, whose uint8 × int8 dot products do not saturate
+    /// (.NET names only the former; the latter is read from the kernel's CPU flags).
+    /// </summary>
+    internal static readonly Lazy<bool> CpuHasVnni = new(() =>
+    {
+        if (System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
+        {
+            return true;
+        }
+
+        try
+        {
+            return File.Exists("/proc/cpuinfo")
+                && File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal)) is { } flags
+                && flags.Split(' ', '\t').Contains("avx512_vnni", StringComparer.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    });
 
     private static void AppendTensorRt(SessionOptions so, string path, InferenceOptions options)
     {

@@ -79,6 +79,61 @@ public static class ActivationLayout
         return converted.Count;
     }
 
+    /// <summary>
+    /// Rewrites every int8 weight (a DequantizeLinear of an int8 initializer, zero point 0) to uint8 with
+    /// zero point 128, in place: the same numbers (w_u8 = w_s8 + 128); returns how many. On x86 without
+    /// VNNI, ONNX Runtime's uint8 × int8 kernels multiply with <c>vpmaddubsw</c>, which saturates a pair of
+    /// products at 32767 (255 × 127 × 2 does not fit), so the convolutions compute wrong sums wherever
+    /// activations are large; its uint8 × uint8 kernels widen to 16 bits first and are exact.
+    /// </summary>
+    public static int WeightsToUint8(ModelProto model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var graph = model.Graph;
+        var initializers = graph.Initializer.ToDictionary(i => i.Name);
+        var done = new HashSet<string>(StringComparer.Ordinal);
+        var count = 0;
+        foreach (var dq in graph.Node.Where(n => n.OpType == "DequantizeLinear" && n.Input.Count == 3))
+        {
+            if (!initializers.TryGetValue(dq.Input[0], out var weights) || weights.DataType != (int)TensorProto.Types.DataType.Int8
+                || !initializers.TryGetValue(dq.Input[2], out var zero) || zero.DataType != (int)TensorProto.Types.DataType.Int8
+                || !AllZero(zero))
+            {
+                continue;
+            }
+
+            if (done.Add(weights.Name))
+            {
+                ShiftToUint8(weights);
+                count++;
+            }
+
+            if (done.Add(zero.Name))
+            {
+                ShiftToUint8(zero);
+            }
+        }
+
+        return count;
+    }
+
+    private static bool AllZero(TensorProto t) =>
+        t.RawData.Length > 0 ? t.RawData.All(b => b == 0) : t.Int32Data.All(v => v == 0);
+
+    /// <summary>int8 → uint8 with the same meaning under a zero point moved by 128: flip the sign bit.</summary>
+    private static void ShiftToUint8(TensorProto t)
+    {
+        var bytes = t.RawData.Length > 0 ? t.RawData.ToByteArray() : [.. t.Int32Data.Select(v => (byte)(sbyte)v)];
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            bytes[i] ^= 0x80;
+        }
+
+        t.Int32Data.Clear();
+        t.RawData = ByteString.CopyFrom(bytes);
+        t.DataType = (int)TensorProto.Types.DataType.Uint8;
+    }
+
     private static bool IsInt8Zero(NodeProto q, Dictionary<string, TensorProto> initializers) =>
         q.Input.Count == 3
         && initializers.TryGetValue(q.Input[2], out var zp)
