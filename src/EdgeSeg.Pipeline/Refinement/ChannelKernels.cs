@@ -31,26 +31,26 @@ internal static unsafe class ChannelKernels
                 var p = src + (u * pointStride) + k;
                 var wa = new Vector<float>(w0[u]);
                 var wb = new Vector<float>(w1[u]);
-                var v = Unsafe.ReadUnaligned<Vector<float>>(p);
+                var v = Vector.Load(p);
                 a0 = Vector.FusedMultiplyAdd(v, wa, a0);
                 b0 = Vector.FusedMultiplyAdd(v, wb, b0);
                 if (nv > 1)
                 {
-                    v = Unsafe.ReadUnaligned<Vector<float>>(p + vw);
+                    v = Vector.Load(p + vw);
                     a1 = Vector.FusedMultiplyAdd(v, wa, a1);
                     b1 = Vector.FusedMultiplyAdd(v, wb, b1);
                 }
 
                 if (nv > 2)
                 {
-                    v = Unsafe.ReadUnaligned<Vector<float>>(p + (2 * vw));
+                    v = Vector.Load(p + (2 * vw));
                     a2 = Vector.FusedMultiplyAdd(v, wa, a2);
                     b2 = Vector.FusedMultiplyAdd(v, wb, b2);
                 }
 
                 if (nv > 3)
                 {
-                    v = Unsafe.ReadUnaligned<Vector<float>>(p + (3 * vw));
+                    v = Vector.Load(p + (3 * vw));
                     a3 = Vector.FusedMultiplyAdd(v, wa, a3);
                     b3 = Vector.FusedMultiplyAdd(v, wb, b3);
                 }
@@ -83,24 +83,24 @@ internal static unsafe class ChannelKernels
                 var q = src + ((long)points[e + 1] * stride) + k;
                 var wa = new Vector<float>(weights[e]);
                 var wb = new Vector<float>(weights[e + 1]);
-                a0 = Vector.FusedMultiplyAdd(Unsafe.ReadUnaligned<Vector<float>>(p), wa, a0);
-                b0 = Vector.FusedMultiplyAdd(Unsafe.ReadUnaligned<Vector<float>>(q), wb, b0);
+                a0 = Vector.FusedMultiplyAdd(Vector.Load(p), wa, a0);
+                b0 = Vector.FusedMultiplyAdd(Vector.Load(q), wb, b0);
                 if (nv > 1)
                 {
-                    a1 = Vector.FusedMultiplyAdd(Unsafe.ReadUnaligned<Vector<float>>(p + vw), wa, a1);
-                    b1 = Vector.FusedMultiplyAdd(Unsafe.ReadUnaligned<Vector<float>>(q + vw), wb, b1);
+                    a1 = Vector.FusedMultiplyAdd(Vector.Load(p + vw), wa, a1);
+                    b1 = Vector.FusedMultiplyAdd(Vector.Load(q + vw), wb, b1);
                 }
 
                 if (nv > 2)
                 {
-                    a2 = Vector.FusedMultiplyAdd(Unsafe.ReadUnaligned<Vector<float>>(p + (2 * vw)), wa, a2);
-                    b2 = Vector.FusedMultiplyAdd(Unsafe.ReadUnaligned<Vector<float>>(q + (2 * vw)), wb, b2);
+                    a2 = Vector.FusedMultiplyAdd(Vector.Load(p + (2 * vw)), wa, a2);
+                    b2 = Vector.FusedMultiplyAdd(Vector.Load(q + (2 * vw)), wb, b2);
                 }
 
                 if (nv > 3)
                 {
-                    a3 = Vector.FusedMultiplyAdd(Unsafe.ReadUnaligned<Vector<float>>(p + (3 * vw)), wa, a3);
-                    b3 = Vector.FusedMultiplyAdd(Unsafe.ReadUnaligned<Vector<float>>(q + (3 * vw)), wb, b3);
+                    a3 = Vector.FusedMultiplyAdd(Vector.Load(p + (3 * vw)), wa, a3);
+                    b3 = Vector.FusedMultiplyAdd(Vector.Load(q + (3 * vw)), wb, b3);
                 }
             }
 
@@ -108,10 +108,10 @@ internal static unsafe class ChannelKernels
             {
                 var p = src + ((long)points[e] * stride) + k;
                 var wa = new Vector<float>(weights[e]);
-                a0 = Vector.FusedMultiplyAdd(Unsafe.ReadUnaligned<Vector<float>>(p), wa, a0);
-                a1 = nv > 1 ? Vector.FusedMultiplyAdd(Unsafe.ReadUnaligned<Vector<float>>(p + vw), wa, a1) : a1;
-                a2 = nv > 2 ? Vector.FusedMultiplyAdd(Unsafe.ReadUnaligned<Vector<float>>(p + (2 * vw)), wa, a2) : a2;
-                a3 = nv > 3 ? Vector.FusedMultiplyAdd(Unsafe.ReadUnaligned<Vector<float>>(p + (3 * vw)), wa, a3) : a3;
+                a0 = Vector.FusedMultiplyAdd(Vector.Load(p), wa, a0);
+                a1 = nv > 1 ? Vector.FusedMultiplyAdd(Vector.Load(p + vw), wa, a1) : a1;
+                a2 = nv > 2 ? Vector.FusedMultiplyAdd(Vector.Load(p + (2 * vw)), wa, a2) : a2;
+                a3 = nv > 3 ? Vector.FusedMultiplyAdd(Vector.Load(p + (3 * vw)), wa, a3) : a3;
             }
 
             Store(output + k, nv, a0 + b0, a1 + b1, a2 + b2, a3 + b3);
@@ -141,24 +141,24 @@ internal static unsafe class ChannelKernels
         var w5 = new Vector<float>(w[5] * scale);
         for (var k = 0; k < stride; k += vw)
         {
-            var a = Unsafe.ReadUnaligned<Vector<float>>(p0 + k) * w0;
-            var b = Unsafe.ReadUnaligned<Vector<float>>(p3 + k) * w3;
-            a = Vector.FusedMultiplyAdd(Unsafe.ReadUnaligned<Vector<float>>(p1 + k), w1, a);
-            b = Vector.FusedMultiplyAdd(Unsafe.ReadUnaligned<Vector<float>>(p4 + k), w4, b);
-            a = Vector.FusedMultiplyAdd(Unsafe.ReadUnaligned<Vector<float>>(p2 + k), w2, a);
-            b = Vector.FusedMultiplyAdd(Unsafe.ReadUnaligned<Vector<float>>(p5 + k), w5, b);
+            var a = Vector.Load(p0 + k) * w0;
+            var b = Vector.Load(p3 + k) * w3;
+            a = Vector.FusedMultiplyAdd(Vector.Load(p1 + k), w1, a);
+            b = Vector.FusedMultiplyAdd(Vector.Load(p4 + k), w4, b);
+            a = Vector.FusedMultiplyAdd(Vector.Load(p2 + k), w2, a);
+            b = Vector.FusedMultiplyAdd(Vector.Load(p5 + k), w5, b);
             var sum = a + b;
             if (addA != null)
             {
-                sum += Unsafe.ReadUnaligned<Vector<float>>(addA + k);
+                sum += Vector.Load(addA + k);
             }
 
             if (addB != null)
             {
-                sum += Unsafe.ReadUnaligned<Vector<float>>(addB + k);
+                sum += Vector.Load(addB + k);
             }
 
-            Unsafe.WriteUnaligned(output + k, sum);
+            sum.Store(output + k);
         }
     }
 
@@ -166,20 +166,20 @@ internal static unsafe class ChannelKernels
     private static void Store(float* target, int nv, Vector<float> v0, Vector<float> v1, Vector<float> v2, Vector<float> v3)
     {
         var vw = Vector<float>.Count;
-        Unsafe.WriteUnaligned(target, v0);
+        v0.Store(target);
         if (nv > 1)
         {
-            Unsafe.WriteUnaligned(target + vw, v1);
+            v1.Store(target + vw);
         }
 
         if (nv > 2)
         {
-            Unsafe.WriteUnaligned(target + (2 * vw), v2);
+            v2.Store(target + (2 * vw));
         }
 
         if (nv > 3)
         {
-            Unsafe.WriteUnaligned(target + (3 * vw), v3);
+            v3.Store(target + (3 * vw));
         }
     }
 }

@@ -16,8 +16,10 @@ namespace EdgeSeg.Pipeline.Refinement;
 /// from grid pixels) → normalisers → (Iterations − 1) updates on the grid → one last update of
 /// every pixel of the frame, slicing the lattice at the pixel's own position and interpolating the
 /// (spatially smooth) smoothness message bilinearly.
+/// Each parallel step is a small struct run by the <see cref="WorkerGroup"/> (the phases below
+/// <see cref="RunFrame"/>, in the order it runs them); the serial steps are plain calls.
 /// </remarks>
-internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
+internal sealed unsafe partial class MeanFieldEngine : IDisposable
 {
     private const float Padding = -1e30f;
 
@@ -56,10 +58,6 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
     private byte* _labels;
     private float* _probabilities;
 
-    private Phase _phase;
-    private int _axis;
-    private bool _useB;
-
     private Buffer<float> _coarseAll;
     private Buffer<float> _coarseActive;
     private Buffer<float> _negUnaryAll;
@@ -91,9 +89,6 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
     // Pixels that took their label from the grid, per part; each part on its own cache line.
     private readonly long[] _copied;
 
-    // The chunk cursor of the current step, alone on its cache line (every claim writes it).
-    private const int CursorSlot = 16;
-    private readonly int[] _cursor = new int[2 * CursorSlot];
     private readonly Buffer<float>[] _rowA;
     private readonly Buffer<float>[] _rowB;
     private readonly Buffer<float>[] _classMax;
@@ -119,20 +114,6 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         _classMax = new Buffer<float>[parallelism];
         _cells = new Buffer<int>[parallelism];
         PermutohedralLattice.FeatureScales(_spatialSigma, _colorSigma, _featureScales);
-    }
-
-    private enum Phase
-    {
-        Unary,
-        Locate,
-        SplatListsAndNeighbours,
-        Normalise,
-        SplatAndSmooth,
-        Blur,
-        Update,
-        SmoothOut,
-        FinalGrid,
-        Final,
     }
 
     /// <summary>Where the time of the last frame went, for the benchmark.</summary>
@@ -231,12 +212,12 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
 
         var t0 = Stopwatch.GetTimestamp();
         TransposeScores(_coarseAll.Pointer, _strideAll, null, _classes);
-        RunPhase(Phase.Unary);
+        _workers.RunShares(_gridHeight, new UnaryPhase(this));
         ChooseActiveClasses();
         var t1 = Stopwatch.GetTimestamp();
 
         _lattice.BeginInsert(_workers.Parts);
-        RunPhase(Phase.Locate);
+        _workers.RunChunks(_height, 8, new LocatePhase(this));
         var t1a = Stopwatch.GetTimestamp();
         if (!_lattice.EndInsert())
         {
@@ -246,7 +227,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
 
         _lattice.PrepareNeighbours();
         var t1b = Stopwatch.GetTimestamp();
-        RunPhase(Phase.SplatListsAndNeighbours);
+        _workers.Run(new NeighboursPhase(this));
         var t1c = Stopwatch.GetTimestamp();
         var m = _lattice.VertexCount;
         var lattice = (long)(m + 1) * _stride;
@@ -270,7 +251,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         }
 
         // An even number of axes leaves the result in _onesA.
-        RunPhase(Phase.Normalise);
+        _workers.RunShares(_gridHeight, new NormalisePhase(this));
         _lattice.ScaleSplatWeights(_gridNorm.Span(_points));
         SplitSplat();
         var t3 = Stopwatch.GetTimestamp();
@@ -285,7 +266,7 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
             }
 
             FilterAppearance();
-            RunPhase(Phase.Update);
+            _workers.RunChunks((_gridHeight + 1) / 2, 2, new UpdatePhase(this));
         }
 
         if (Clock() > deadline)
@@ -296,11 +277,13 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         var t4 = Stopwatch.GetTimestamp();
 
         FilterAppearance();
-        RunPhase(Phase.SmoothOut);
-        RunPhase(Phase.FinalGrid);
+        _workers.RunShares((_gridHeight + 1) / 2, new SmoothOutPhase(this));
+        _workers.RunChunks(_gridHeight, 2, new FinalGridPhase(this));
         var t4b = Stopwatch.GetTimestamp();
         Array.Clear(_copied);
-        RunPhase(Phase.Final);
+
+        // Chunks of whole grid cells, so that each prepares its cells once.
+        _workers.RunChunks(_height, 2 * _step, new FinalPixelPhase(this));
         if (_probabilities != null && _active < _classes)
         {
             ClearPrunedPlanes((long)_width * _height);
@@ -322,175 +305,120 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
     /// <summary>Splat (with the horizontal smoothness pass alongside) and the six blur passes; result in lattice A.</summary>
     private void FilterAppearance()
     {
-        RunPhase(Phase.SplatAndSmooth);
-        _useB = false;
+        _workers.Run(new SplatPhase(this));
+        var source = _latticeA.Pointer;
+        var target = _latticeB.Pointer;
         for (var axis = 0; axis < PermutohedralLattice.Corners; axis++)
         {
-            _axis = axis;
-            RunPhase(Phase.Blur);
-            _useB = !_useB;
+            _workers.RunChunks(_lattice.VertexCount, 512, new BlurPhase(_lattice, axis, source, target, _stride));
+            var swap = source;
+            source = target;
+            target = swap;
         }
     }
 
-    private void RunPhase(Phase phase)
+    /// <summary>Interpolated unaries of grid rows and each class's largest probability, in fixed shares: each part keeps its own maxima.</summary>
+    private readonly struct UnaryPhase(MeanFieldEngine engine) : IRangeStep
     {
-        _phase = phase;
-        _cursor[CursorSlot] = 0;
-        _workers.Run(this);
+        public void Run(int part, int start, int end) => engine.UnaryRows(part, start, end);
     }
 
-    void IWorkerStep.Execute(int part, int parts)
+    /// <summary>Frame rows located in the lattice, their vertices created, the grid pixels' simplices kept.</summary>
+    private readonly struct LocatePhase(MeanFieldEngine engine) : IRangeStep
     {
-        switch (_phase)
+        public void Run(int part, int start, int end)
         {
-            case Phase.Unary:
-                {
-                    var (start, end) = Share(_gridHeight, part, parts);
-                    UnaryRows(part, start, end);
-                    break;
-                }
-
-            case Phase.Locate:
-                {
-                    while (NextChunk(_height, 8, out var start, out var end))
-                    {
-                        _lattice.LocateRows(new ReadOnlySpan<byte>(_image, _width * _height * 3), _featureScales, start, end);
-                        _lattice.InsertRows(part, start, end);
-                        CopyGridSimplices(start, end);
-                    }
-
-                    break;
-                }
-
-            case Phase.SplatListsAndNeighbours:
-                {
-                    // The splat lists are one serial pass: the caller builds them while the other
-                    // workers find blur neighbours, then joins them.
-                    if (part == 0)
-                    {
-                        _lattice.BuildSplatLists(_gridIds.Span(_points * PermutohedralLattice.Corners), _gridWeights.Span(_points * PermutohedralLattice.Corners), _points);
-                    }
-
-                    while (NextChunk(_lattice.VertexCount, 256, out var start, out var end))
-                    {
-                        _lattice.FindNeighbours(start, end);
-                    }
-
-                    break;
-                }
-
-            case Phase.Normalise:
-                {
-                    var (start, end) = Share(_gridHeight, part, parts);
-                    NormaliseRows(start, end);
-                    break;
-                }
-
-            case Phase.SplatAndSmooth:
-                {
-                    var m = _lattice.VertexCount;
-                    var latticeA = _latticeA.Pointer;
-                    _lattice.Splat(_q.Pointer, latticeA, _stride, _splatSplit[part], _splatSplit[part + 1]);
-                    if (part == 0)
-                    {
-                        new Span<float>(latticeA + ((long)m * _stride), _stride).Clear();
-                        new Span<float>(_latticeB.Pointer + ((long)m * _stride), _stride).Clear();
-                    }
-
-                    // Rows of the horizontal pass go to whoever is done with its share of the splat.
-                    while (_w2 > 0f && NextChunk(_gridHeight, 4, out var start, out var end))
-                    {
-                        _smooth.Horizontal(_q.Pointer, _smoothTmp.Pointer, _stride, start, end);
-                    }
-
-                    break;
-                }
-
-            case Phase.Blur:
-                {
-                    var source = _useB ? _latticeB.Pointer : _latticeA.Pointer;
-                    var target = _useB ? _latticeA.Pointer : _latticeB.Pointer;
-                    while (NextChunk(_lattice.VertexCount, 512, out var start, out var end))
-                    {
-                        _lattice.Blur(_axis, source, target, _stride, start, end);
-                    }
-
-                    break;
-                }
-
-            case Phase.Update:
-                {
-                    while (NextChunk((_gridHeight + 1) / 2, 2, out var start, out var end))
-                    {
-                        UpdateRowPairs(part, start, end);
-                    }
-
-                    break;
-                }
-
-            case Phase.SmoothOut:
-                {
-                    var (start, end) = Share((_gridHeight + 1) / 2, part, parts);
-                    for (var pair = start; pair < end; pair++)
-                    {
-                        var y = 2 * pair;
-                        var row0 = _smoothOut.Pointer + ((long)y * _gridWidth * _stride);
-                        var row1 = _smoothOut.Pointer + ((long)Math.Min(y + 1, _gridHeight - 1) * _gridWidth * _stride);
-                        if (_w2 > 0f)
-                        {
-                            _smooth.VerticalRows(_smoothTmp.Pointer, row0, row1, _stride, y);
-                        }
-                        else
-                        {
-                            new Span<float>(row0, _gridWidth * _stride).Clear();
-                            new Span<float>(row1, _gridWidth * _stride).Clear();
-                        }
-                    }
-
-                    break;
-                }
-
-            case Phase.FinalGrid:
-                {
-                    while (NextChunk(_gridHeight, 2, out var start, out var end))
-                    {
-                        FinalRows(part, start, end, gridPass: true);
-                    }
-
-                    break;
-                }
-
-            case Phase.Final:
-                {
-                    // Chunks of whole grid cells, so that each prepares its cells once.
-                    while (NextChunk(_height, 2 * _step, out var start, out var end))
-                    {
-                        FinalRows(part, start, end, gridPass: false);
-                    }
-
-                    break;
-                }
-
-            default:
-                throw new UnreachableException();
+            var lattice = engine._lattice;
+            lattice.LocateRows(new ReadOnlySpan<byte>(engine._image, engine._width * engine._height * 3), engine._featureScales, start, end);
+            lattice.InsertRows(part, start, end);
+            engine.CopyGridSimplices(start, end);
         }
     }
 
     /// <summary>
-    /// The next chunk of a step's items for whichever worker asks: the heavy steps hand out work
-    /// this way instead of in fixed shares, so that a worker the OS preempts (a busy board) holds
-    /// up at most one chunk while the others finish the rest. Each item's result does not depend on
-    /// which worker computes it.
+    /// The blur neighbours of every vertex, in chunks; the splat lists are one serial pass, which
+    /// the caller's part builds first while the other workers start on the neighbours.
     /// </summary>
-    private bool NextChunk(int count, int chunk, out int start, out int end)
+    private readonly struct NeighboursPhase(MeanFieldEngine engine) : IWorkerStep
     {
-        start = Interlocked.Add(ref _cursor[CursorSlot], chunk) - chunk;
-        end = Math.Min(count, start + chunk);
-        return start < count;
+        public void Execute(int part, int parts)
+        {
+            var lattice = engine._lattice;
+            if (part == 0)
+            {
+                var entries = engine._points * PermutohedralLattice.Corners;
+                lattice.BuildSplatLists(engine._gridIds.Span(entries), engine._gridWeights.Span(entries), engine._points);
+            }
+
+            while (engine._workers.NextChunk(lattice.VertexCount, 256, out var start, out var end))
+            {
+                lattice.FindNeighbours(start, end);
+            }
+        }
     }
 
-    private static (int Start, int End) Share(int count, int part, int parts) =>
-        ((int)((long)count * part / parts), (int)((long)count * (part + 1) / parts));
+    /// <summary>Appearance normalisers, slice weights and initial beliefs of grid rows.</summary>
+    private readonly struct NormalisePhase(MeanFieldEngine engine) : IRangeStep
+    {
+        public void Run(int part, int start, int end) => engine.NormaliseRows(start, end);
+    }
+
+    /// <summary>
+    /// The splat of the beliefs into lattice A, each part its share of equal splat entries
+    /// (<see cref="SplitSplat"/>); then the rows of the horizontal smoothness pass, in chunks, to
+    /// whoever is done with its share.
+    /// </summary>
+    private readonly struct SplatPhase(MeanFieldEngine engine) : IWorkerStep
+    {
+        public void Execute(int part, int parts)
+        {
+            var m = engine._lattice.VertexCount;
+            var stride = engine._stride;
+            var latticeA = engine._latticeA.Pointer;
+            engine._lattice.Splat(engine._q.Pointer, latticeA, stride, engine._splatSplit[part], engine._splatSplit[part + 1]);
+            if (part == 0)
+            {
+                // Row m is the missing neighbour of the blur: zeros in both buffers.
+                new Span<float>(latticeA + ((long)m * stride), stride).Clear();
+                new Span<float>(engine._latticeB.Pointer + ((long)m * stride), stride).Clear();
+            }
+
+            while (engine._w2 > 0f && engine._workers.NextChunk(engine._gridHeight, 4, out var start, out var end))
+            {
+                engine._smooth.Horizontal(engine._q.Pointer, engine._smoothTmp.Pointer, stride, start, end);
+            }
+        }
+    }
+
+    /// <summary>One blur pass along one lattice axis over a range of vertices.</summary>
+    private readonly struct BlurPhase(PermutohedralLattice lattice, int axis, float* source, float* target, int stride) : IRangeStep
+    {
+        public void Run(int part, int start, int end) => lattice.Blur(axis, source, target, stride, start, end);
+    }
+
+    /// <summary>One mean-field update of grid row pairs.</summary>
+    private readonly struct UpdatePhase(MeanFieldEngine engine) : IRangeStep
+    {
+        public void Run(int part, int start, int end) => engine.UpdateRowPairs(part, start, end);
+    }
+
+    /// <summary>The vertical smoothness pass of grid row pairs, kept for the full-resolution update.</summary>
+    private readonly struct SmoothOutPhase(MeanFieldEngine engine) : IRangeStep
+    {
+        public void Run(int part, int start, int end) => engine.SmoothOutRowPairs(start, end);
+    }
+
+    /// <summary>The full-resolution update of the grid pixels of grid rows.</summary>
+    private readonly struct FinalGridPhase(MeanFieldEngine engine) : IRangeStep
+    {
+        public void Run(int part, int start, int end) => engine.FinalGridRows(part, start, end);
+    }
+
+    /// <summary>The full-resolution update (or copy) of the other pixels of frame rows.</summary>
+    private readonly struct FinalPixelPhase(MeanFieldEngine engine) : IRangeStep
+    {
+        public void Run(int part, int start, int end) => engine.FinalPixelRows(part, start, end);
+    }
 
     private void Configure(int classes, int scoreHeight, int scoreWidth, int width, int height)
     {
@@ -582,8 +510,8 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         var count = _scoreWidth * stride;
         for (var i = 0; i < count; i += Vector<float>.Count)
         {
-            var v = (Unsafe.ReadUnaligned<Vector<float>>(top + i) * w0) + (Unsafe.ReadUnaligned<Vector<float>>(bottom + i) * w1);
-            Unsafe.WriteUnaligned(row + i, v);
+            var v = (Vector.Load(top + i) * w0) + (Vector.Load(bottom + i) * w1);
+            v.Store(row + i);
         }
     }
 
@@ -617,9 +545,9 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
                 var max = new Vector<float>(float.NegativeInfinity);
                 for (var k = 0; k < stride; k += vw)
                 {
-                    var z = (Unsafe.ReadUnaligned<Vector<float>>(a + k) * new Vector<float>(tap.Weight0))
-                        + (Unsafe.ReadUnaligned<Vector<float>>(b + k) * new Vector<float>(tap.Weight1));
-                    Unsafe.WriteUnaligned(target + k, z);
+                    var z = (Vector.Load(a + k) * new Vector<float>(tap.Weight0))
+                        + (Vector.Load(b + k) * new Vector<float>(tap.Weight1));
+                    z.Store(target + k);
                     max = Vector.Max(max, z);
                 }
 
@@ -627,15 +555,15 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
                 var sum = Vector<float>.Zero;
                 for (var k = 0; k < stride; k += vw)
                 {
-                    sum += VectorMath.Exp(Unsafe.ReadUnaligned<Vector<float>>(target + k) - new Vector<float>(m));
+                    sum += VectorMath.Exp(Vector.Load(target + k) - new Vector<float>(m));
                 }
 
                 var logSum = new Vector<float>(m + MathF.Log(Vector.Sum(sum)));
                 for (var k = 0; k < stride; k += vw)
                 {
-                    var logP = Vector.Max(Unsafe.ReadUnaligned<Vector<float>>(target + k) - logSum, floor) + Unsafe.ReadUnaligned<Vector<float>>(padding + k);
-                    Unsafe.WriteUnaligned(target + k, logP);
-                    Unsafe.WriteUnaligned(classMax + k, Vector.Max(Unsafe.ReadUnaligned<Vector<float>>(classMax + k), logP));
+                    var logP = Vector.Max(Vector.Load(target + k) - logSum, floor) + Vector.Load(padding + k);
+                    logP.Store(target + k);
+                    Vector.Store(Vector.Max(Vector.Load(classMax + k), logP), classMax + k);
                 }
             }
         }
@@ -792,22 +720,22 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
         var max = new Vector<float>(float.NegativeInfinity);
         for (var k = 0; k < stride; k += vw)
         {
-            max = Vector.Max(max, Unsafe.ReadUnaligned<Vector<float>>(scores + k));
+            max = Vector.Max(max, Vector.Load(scores + k));
         }
 
         var m = new Vector<float>(VectorMath.HorizontalMax(max));
         var sum = Vector<float>.Zero;
         for (var k = 0; k < stride; k += vw)
         {
-            var e = VectorMath.Exp(Unsafe.ReadUnaligned<Vector<float>>(scores + k) - m);
-            Unsafe.WriteUnaligned(q + k, e);
+            var e = VectorMath.Exp(Vector.Load(scores + k) - m);
+            e.Store(q + k);
             sum += e;
         }
 
         var inv = new Vector<float>(1f / Vector.Sum(sum));
         for (var k = 0; k < stride; k += vw)
         {
-            Unsafe.WriteUnaligned(q + k, Unsafe.ReadUnaligned<Vector<float>>(q + k) * inv);
+            Vector.Store(Vector.Load(q + k) * inv, q + k);
         }
     }
 
@@ -858,288 +786,26 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
     }
 
     /// <summary>
-    /// The last update at full resolution: logits interpolated at the pixel, the appearance message
-    /// sliced at the pixel's own lattice position and normalised with its own n, the smoothness
-    /// message interpolated from the grid; argmax → labels, softmax → probabilities.
-    /// <paramref name="gridPass"/>: grid rows [start, end), the pixels of the working grid only,
-    /// whose labels (where their best score leads by at least the copy margin) are kept for the
-    /// second pass. Otherwise frame rows [start, end), every pixel not on the grid: one whose four
-    /// surrounding grid pixels share a confident label and whose colour is within the copy
-    /// tolerance of all four takes that label without its own update (see
-    /// <see cref="CrfOptions.CopyMargin"/>), the others are updated.
+    /// The smoothness message of grid row pairs [start, end) for the full-resolution update: the
+    /// vertical pass over the last horizontal one (zeros without the smoothness kernel).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void FinalRows(int part, int start, int end, bool gridPass)
+    private void SmoothOutRowPairs(int start, int end)
     {
-        const int corners = PermutohedralLattice.Corners;
-        var stride = _stride;
-        var vw = Vector<float>.Count;
-        var logitRow = _rowA[part].Pointer;
-        var smoothRow = _rowB[part].Pointer;
-        var lattice = _latticeA.Pointer;
-        var ones = _onesA.Pointer;
-        var padding = _paddingActive.Pointer;
-        var scores = stackalloc float[stride];
-        var logits = stackalloc float[stride];
-        var messages = stackalloc float[stride];
-        var active = _activeClasses.Pointer;
-        var gridLabel = _gridLabel.Pointer;
-        var image = _image;
-        var plane = (long)_width * _height;
-        var step = _step;
-        var invStep = 1f / step;
-        var w1 = _w1;
-        var width = _width;
-        var gridWidth = _gridWidth;
-        var xStep = gridPass ? step : 1;
-
-        // Copying needs labels only: with probabilities asked for every pixel is updated.
-        var copy = _probabilities == null && _copyMargin > 0f;
-        var copyMargin = _copyMargin;
-        var tolerance = _copyTolerance;
-        var copied = 0L;
-        var cells = _cells[part].Pointer;
-        var labels = _labels;
-
-        // A class whose p is clipped at 1e-8 scores at most logsumexp(z) − 18.42 + its message, and
-        // logsumexp(z) ≤ max z + ln(classes): below that margin the clip cannot change the argmax.
-        var clipMargin = CrfUnary.MaxEnergy - MathF.Log(_active);
-        fixed (int* allIds = _lattice.PixelVertices)
-        fixed (float* allWeights = _lattice.PixelWeights)
+        for (var pair = start; pair < end; pair++)
         {
-            for (var r = start; r < end; r++)
+            var y = 2 * pair;
+            var row0 = _smoothOut.Pointer + ((long)y * _gridWidth * _stride);
+            var row1 = _smoothOut.Pointer + ((long)Math.Min(y + 1, _gridHeight - 1) * _gridWidth * _stride);
+            if (_w2 > 0f)
             {
-                var y = gridPass ? r * step : r;
-                var gy0 = y / step;
-                var gy1 = Math.Min(gy0 + 1, _gridHeight - 1);
-                var onGridRow = y == gy0 * step;
-                if (copy && !gridPass && (r == start || gy0 != (r - 1) / step))
-                {
-                    PrepareCells(cells, gy0, gy1, tolerance);
-                }
-
-                var prepared = false;
-
-                // x = gx0·step + ox, kept incrementally: a division per pixel would cost as much as the copy test.
-                var gx0 = -1;
-                var ox = step;
-                for (var x = 0; x < width; x += xStep, ox += xStep)
-                {
-                    if (ox >= step)
-                    {
-                        ox -= step;
-                        gx0++;
-                    }
-
-                    var p = (y * width) + x;
-                    var gx1 = Math.Min(gx0 + 1, gridWidth - 1);
-                    if (!gridPass)
-                    {
-                        if (onGridRow && ox == 0)
-                        {
-                            continue;
-                        }
-
-                        if (copy)
-                        {
-                            // One branch on data that is noisy at the pixel level: the six box tests
-                            // are folded into one sign.
-                            var cell = cells + (3 * gx0);
-                            var label = cell[0];
-                            var lo = cell[1];
-                            var hi = cell[2];
-                            var px = image + ((long)p * 3);
-                            int b = px[0], g = px[1], red = px[2];
-                            var inside = (b - (lo & 255)) | ((hi & 255) - b) | (g - ((lo >> 8) & 255)) | (((hi >> 8) & 255) - g)
-                                | (red - (lo >> 16)) | ((hi >> 16) - red) | label;
-                            if (inside >= 0)
-                            {
-                                labels[p] = (byte)active[label];
-                                copied++;
-                                continue;
-                            }
-                        }
-                    }
-
-                    if (!prepared)
-                    {
-                        prepared = true;
-                        InterpolateScoreRow(_activeLogits, stride, y, logitRow);
-                        var fy = new Vector<float>((y - (gy0 * step)) * invStep);
-                        var top = _smoothOut.Pointer + ((long)gy0 * gridWidth * stride);
-                        var bottom = _smoothOut.Pointer + ((long)gy1 * gridWidth * stride);
-                        for (var i = 0; i < gridWidth * stride; i += vw)
-                        {
-                            var a = Unsafe.ReadUnaligned<Vector<float>>(top + i);
-                            Unsafe.WriteUnaligned(smoothRow + i, Vector.FusedMultiplyAdd(Unsafe.ReadUnaligned<Vector<float>>(bottom + i) - a, fy, a));
-                        }
-                    }
-
-                    var id = allIds + ((long)p * corners);
-                    var w = allWeights + ((long)p * corners);
-                    var d = 0f;
-                    for (var c = 0; c < corners; c++)
-                    {
-                        d += w[c] * ones[id[c]];
-                    }
-
-                    // Pixels whose whole simplex holds no grid vertex get no appearance message.
-                    var n = d > 1e-12f ? w1 / MathF.Sqrt(d) : 0f;
-                    var tap = _xTaps[x];
-                    var la = logitRow + ((long)tap.Index0 * stride);
-                    var lb = logitRow + ((long)tap.Index1 * stride);
-                    var fx = new Vector<float>(ox * invStep);
-                    var sa = smoothRow + ((long)gx0 * stride);
-                    var sb = smoothRow + ((long)gx1 * stride);
-                    var maxMessage = new Vector<float>(float.NegativeInfinity);
-                    var maxScore = new Vector<float>(float.NegativeInfinity);
-                    ChannelKernels.Slice(lattice, id, w, n, null, null, messages, stride);
-                    for (var k = 0; k < stride; k += vw)
-                    {
-                        var z = (Unsafe.ReadUnaligned<Vector<float>>(la + k) * new Vector<float>(tap.Weight0))
-                            + (Unsafe.ReadUnaligned<Vector<float>>(lb + k) * new Vector<float>(tap.Weight1));
-                        var s0 = Unsafe.ReadUnaligned<Vector<float>>(sa + k);
-                        var message = Vector.FusedMultiplyAdd(Unsafe.ReadUnaligned<Vector<float>>(sb + k) - s0, fx, s0)
-                            + Unsafe.ReadUnaligned<Vector<float>>(messages + k);
-
-                        // −U + logsumexp(z) = z for unclipped classes: the logsumexp is common to all
-                        // classes, so the argmax needs it only where the clip might matter.
-                        var score = z + message;
-                        Unsafe.WriteUnaligned(scores + k, score);
-                        Unsafe.WriteUnaligned(messages + k, message);
-                        maxMessage = Vector.Max(maxMessage, message);
-                        maxScore = Vector.Max(maxScore, score);
-                    }
-
-                    var bestScore = VectorMath.HorizontalMax(maxScore);
-                    var best = ArgMax(scores, stride, bestScore);
-
-                    // The best score is at least max z (messages are sums of non-negative terms), so
-                    // a clipped class can only win where some message exceeds the clip margin.
-                    if (_probabilities != null || VectorMath.HorizontalMax(maxMessage) >= clipMargin)
-                    {
-                        var zMax = float.NegativeInfinity;
-                        for (var k = 0; k < stride; k++)
-                        {
-                            logits[k] = (la[k] * tap.Weight0) + (lb[k] * tap.Weight1);
-                            zMax = MathF.Max(zMax, logits[k]);
-                        }
-
-                        best = ExactScores(logits, messages, scores, stride, zMax, padding);
-                        bestScore = scores[best];
-                        if (_probabilities != null)
-                        {
-                            Softmax(scores, scores, stride);
-                            for (var k = 0; k < _active; k++)
-                            {
-                                _probabilities[(active[k] * plane) + p] = scores[k];
-                            }
-                        }
-                    }
-
-                    if (gridPass)
-                    {
-                        gridLabel[(gy0 * gridWidth) + gx0] = copy && SecondBest(scores, stride, best) <= bestScore - copyMargin ? best : -1;
-                    }
-
-                    labels[p] = (byte)active[best];
-                }
+                _smooth.VerticalRows(_smoothTmp.Pointer, row0, row1, _stride, y);
+            }
+            else
+            {
+                new Span<float>(row0, _gridWidth * _stride).Clear();
+                new Span<float>(row1, _gridWidth * _stride).Clear();
             }
         }
-
-        if (!gridPass)
-        {
-            _copied[part * 8] += copied;
-        }
-    }
-
-    /// <summary>
-    /// For the cells between grid rows gy0 and gy1 (3 ints each): the label shared by the four
-    /// corner grid pixels (−1 unless all four are confident and agree), and the colour box a pixel
-    /// must lie in to be within <paramref name="tolerance"/> of all four corners, its lower and
-    /// upper BGR bounds packed a byte per channel.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void PrepareCells(int* cells, int gy0, int gy1, int tolerance)
-    {
-        var gridLabel = _gridLabel.Pointer;
-        var step = _step;
-        var top = gridLabel + ((long)gy0 * _gridWidth);
-        var bottom = gridLabel + ((long)gy1 * _gridWidth);
-        var imageTop = _image + ((long)gy0 * step * _width * 3);
-        var imageBottom = _image + ((long)gy1 * step * _width * 3);
-        for (var gx = 0; gx < _gridWidth; gx++)
-        {
-            var gx1 = Math.Min(gx + 1, _gridWidth - 1);
-            var label = top[gx];
-            var cell = cells + (3 * gx);
-            if (label < 0 || top[gx1] != label || bottom[gx] != label || bottom[gx1] != label)
-            {
-                cell[0] = -1;
-                continue;
-            }
-
-            byte* c00 = imageTop + (gx * step * 3), c01 = imageTop + (gx1 * step * 3);
-            byte* c10 = imageBottom + (gx * step * 3), c11 = imageBottom + (gx1 * step * 3);
-            int lo = 0, hi = 0;
-            for (var c = 0; c < 3; c++)
-            {
-                var max = Math.Max(Math.Max(c00[c], c01[c]), Math.Max(c10[c], c11[c]));
-                var min = Math.Min(Math.Min(c00[c], c01[c]), Math.Min(c10[c], c11[c]));
-                lo |= Math.Max(0, max - tolerance) << (8 * c);
-                hi |= Math.Min(255, min + tolerance) << (8 * c);
-            }
-
-            // An empty box (corners further apart than 2·tolerance) has lo > hi in some channel and copies nothing.
-            cell[0] = label;
-            cell[1] = lo;
-            cell[2] = hi;
-        }
-    }
-
-    /// <summary>Largest score other than the one at <paramref name="best"/> (−∞ with a single class).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float SecondBest(float* scores, int stride, int best)
-    {
-        // Hide the best for one vector pass rather than test every lane's index.
-        var saved = scores[best];
-        scores[best] = float.NegativeInfinity;
-        var max = new Vector<float>(float.NegativeInfinity);
-        for (var k = 0; k < stride; k += Vector<float>.Count)
-        {
-            max = Vector.Max(max, Unsafe.ReadUnaligned<Vector<float>>(scores + k));
-        }
-
-        scores[best] = saved;
-        return VectorMath.HorizontalMax(max);
-    }
-
-    /// <summary>
-    /// Scores with the exact clipped unary, −U = max(z − logsumexp(z), ln 1e-8), plus the messages;
-    /// returns the argmax. The logsumexp runs over the active classes.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int ExactScores(float* logits, float* messages, float* scores, int stride, float zMax, float* padding)
-    {
-        var vw = Vector<float>.Count;
-        var sum = Vector<float>.Zero;
-        for (var k = 0; k < stride; k += vw)
-        {
-            sum += VectorMath.Exp(Unsafe.ReadUnaligned<Vector<float>>(logits + k) - new Vector<float>(zMax));
-        }
-
-        var logSum = new Vector<float>(zMax + MathF.Log(Vector.Sum(sum)));
-        var floor = new Vector<float>(-CrfUnary.MaxEnergy);
-        var max = new Vector<float>(float.NegativeInfinity);
-        for (var k = 0; k < stride; k += vw)
-        {
-            var z = Unsafe.ReadUnaligned<Vector<float>>(logits + k);
-            var s = Vector.Max(z - logSum, floor) + Unsafe.ReadUnaligned<Vector<float>>(padding + k) + Unsafe.ReadUnaligned<Vector<float>>(messages + k);
-            Unsafe.WriteUnaligned(scores + k, s);
-            max = Vector.Max(max, s);
-        }
-
-        return ArgMax(scores, stride, VectorMath.HorizontalMax(max));
     }
 
     private void ClearPrunedPlanes(long plane)
@@ -1159,30 +825,6 @@ internal sealed unsafe class MeanFieldEngine : IWorkerStep, IDisposable
                 _probabilities[(c * plane) + i] = 0f;
             }
         }
-    }
-
-    /// <summary>First index whose score equals <paramref name="max"/> (the argmax, ties to the lowest class).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int ArgMax(float* scores, int stride, float max)
-    {
-        var vw = Vector<float>.Count;
-        var target = new Vector<float>(max);
-        for (var k = 0; k < stride; k += vw)
-        {
-            var hits = Vector.Equals(Unsafe.ReadUnaligned<Vector<float>>(scores + k), target);
-            if (!Vector.EqualsAll(hits, Vector<int>.Zero))
-            {
-                for (var i = 0; i < vw; i++)
-                {
-                    if (hits[i] != 0)
-                    {
-                        return k + i;
-                    }
-                }
-            }
-        }
-
-        return 0;
     }
 
     public void Dispose()

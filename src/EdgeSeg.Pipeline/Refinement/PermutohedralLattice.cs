@@ -25,7 +25,6 @@ internal sealed unsafe class PermutohedralLattice
 
     /// <summary>Offset that makes a key coordinate non-negative before it is packed.</summary>
     public const int FieldBias = 1 << (FieldBits - 1);
-    private const ulong HashMultiplier = 0x9E3779B97F4A7C15UL;
 
     /// <summary>Largest absolute elevated coordinate the packed keys can hold (with margin for the simplex offsets).</summary>
     public const float MaxElevated = FieldBias - 16;
@@ -38,10 +37,7 @@ internal sealed unsafe class PermutohedralLattice
     private long[] _pixelKey = [];
     private int[] _pixelRank = [];
 
-    private long[] _tableKeys = [];
-    private int[] _tableIds = [];
-    private int _tableShift;
-    private int _tableMask;
+    private readonly VertexTable _table = new();
 
     private long[] _vertexKeys = [];
     private int[] _neighbours = [];
@@ -169,7 +165,7 @@ internal sealed unsafe class PermutohedralLattice
             lane[i] = i;
         }
 
-        var laneVector = Unsafe.ReadUnaligned<Vector<float>>(lane);
+        var laneVector = Vector.Load(lane);
         fixed (byte* image = bgr)
         fixed (long* keys = _pixelKey)
         fixed (int* ranks = _pixelRank)
@@ -191,9 +187,9 @@ internal sealed unsafe class PermutohedralLattice
                     }
 
                     var cf0 = (new Vector<float>(x0) + laneVector) * a0;
-                    var cf2 = Unsafe.ReadUnaligned<Vector<float>>(red) * a2;
-                    var cf3 = Unsafe.ReadUnaligned<Vector<float>>(green) * a3;
-                    var cf4 = Unsafe.ReadUnaligned<Vector<float>>(blue) * a4;
+                    var cf2 = Vector.Load(red) * a2;
+                    var cf3 = Vector.Load(green) * a3;
+                    var cf4 = Vector.Load(blue) * a4;
 
                     var e5 = cf4 * new Vector<float>(-5f);
                     var sm = cf4;
@@ -275,15 +271,15 @@ internal sealed unsafe class PermutohedralLattice
                     Exchange(ref s3, ref s4);
 
                     // Barycentric weight of corner k is (s[5−k] − s[6−k])/6, corner 0 gets 1 + (s5 − s0)/6.
-                    Unsafe.WriteUnaligned(weightOut, Vector<float>.One + ((s5 - s0) * sixth));
-                    Unsafe.WriteUnaligned(weightOut + vw, (s4 - s5) * sixth);
-                    Unsafe.WriteUnaligned(weightOut + (2 * vw), (s3 - s4) * sixth);
-                    Unsafe.WriteUnaligned(weightOut + (3 * vw), (s2 - s3) * sixth);
-                    Unsafe.WriteUnaligned(weightOut + (4 * vw), (s1 - s2) * sixth);
-                    Unsafe.WriteUnaligned(weightOut + (5 * vw), (s0 - s1) * sixth);
+                    Vector.Store(Vector<float>.One + ((s5 - s0) * sixth), weightOut);
+                    Vector.Store((s4 - s5) * sixth, weightOut + vw);
+                    Vector.Store((s3 - s4) * sixth, weightOut + (2 * vw));
+                    Vector.Store((s2 - s3) * sixth, weightOut + (3 * vw));
+                    Vector.Store((s1 - s2) * sixth, weightOut + (4 * vw));
+                    Vector.Store((s0 - s1) * sixth, weightOut + (5 * vw));
 
                     var code = k0 | (k1 << 3) | (k2 << 6) | (k3 << 9) | (k4 << 12);
-                    Unsafe.WriteUnaligned(codeOut, code);
+                    code.Store(codeOut);
                     Vector.Widen(Vector.ConvertToInt32(r0), out Vector<long> lo0, out Vector<long> hi0);
                     Vector.Widen(Vector.ConvertToInt32(r1), out Vector<long> lo1, out Vector<long> hi1);
                     Vector.Widen(Vector.ConvertToInt32(r2), out Vector<long> lo2, out Vector<long> hi2);
@@ -291,8 +287,8 @@ internal sealed unsafe class PermutohedralLattice
                     Vector.Widen(Vector.ConvertToInt32(r4), out Vector<long> lo4, out Vector<long> hi4);
                     var keyLo = (lo0 + bias) | ((lo1 + bias) << FieldBits) | ((lo2 + bias) << (2 * FieldBits)) | ((lo3 + bias) << (3 * FieldBits)) | ((lo4 + bias) << (4 * FieldBits));
                     var keyHi = (hi0 + bias) | ((hi1 + bias) << FieldBits) | ((hi2 + bias) << (2 * FieldBits)) | ((hi3 + bias) << (3 * FieldBits)) | ((hi4 + bias) << (4 * FieldBits));
-                    Unsafe.WriteUnaligned(keyOut, keyLo);
-                    Unsafe.WriteUnaligned(keyOut + Vector<long>.Count, keyHi);
+                    keyLo.Store(keyOut);
+                    keyHi.Store(keyOut + Vector<long>.Count);
 
                     var p0 = (y * width) + x0;
                     for (var i = 0; i < count; i++)
@@ -365,7 +361,7 @@ internal sealed unsafe class PermutohedralLattice
         VertexCount = 0;
         _nextId = 0;
         _overflow = 0;
-        _insertLimit = Math.Min(_vertexKeys.Length, _tableKeys.Length / 2);
+        _insertLimit = Math.Min(_vertexKeys.Length, _table.Capacity / 2);
     }
 
     /// <summary>
@@ -431,7 +427,7 @@ internal sealed unsafe class PermutohedralLattice
 
                 lastKey = key;
                 lastCode = code;
-                var slot = (int)((((ulong)key * HashMultiplier) ^ ((ulong)code * 0xC2B2AE3D27D4EB4FUL)) >> (64 - CacheBits));
+                var slot = (int)((((ulong)key * VertexTable.HashMultiplier) ^ ((ulong)code * 0xC2B2AE3D27D4EB4FUL)) >> (64 - CacheBits));
                 var cached = cacheIds + (slot * Corners);
                 if (cacheKeys[slot] == key && cacheCodes[slot] == code)
                 {
@@ -486,8 +482,8 @@ internal sealed unsafe class PermutohedralLattice
             var o = v * Corners * 2;
             for (var j = 0; j < Corners; j++)
             {
-                var minus = Find(key - _axisDelta[j]);
-                var plus = Find(key + _axisDelta[j]);
+                var minus = _table.Find(key - _axisDelta[j]);
+                var plus = _table.Find(key + _axisDelta[j]);
                 _neighbours[o + (2 * j)] = minus < 0 ? missing : minus;
                 _neighbours[o + (2 * j) + 1] = plus < 0 ? missing : plus;
             }
@@ -515,9 +511,9 @@ internal sealed unsafe class PermutohedralLattice
                 var output = dst + ((long)v * stride);
                 for (var k = 0; k < stride; k += width)
                 {
-                    var sumNeighbours = Unsafe.ReadUnaligned<Vector<float>>(minus + k) + Unsafe.ReadUnaligned<Vector<float>>(plus + k);
-                    var result = Vector.FusedMultiplyAdd(sumNeighbours, half, Unsafe.ReadUnaligned<Vector<float>>(self + k));
-                    Unsafe.WriteUnaligned(output + k, result);
+                    var sumNeighbours = Vector.Load(minus + k) + Vector.Load(plus + k);
+                    var result = Vector.FusedMultiplyAdd(sumNeighbours, half, Vector.Load(self + k));
+                    result.Store(output + k);
                 }
             }
         }
@@ -558,71 +554,23 @@ internal sealed unsafe class PermutohedralLattice
 
     private void PrepareTable(int expectedVertices)
     {
-        // The table only grows, so that a warm refiner allocates nothing per frame.
-        var capacity = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(expectedVertices * 2, 1024));
-        capacity = Math.Max(capacity, _tableKeys.Length);
-        if (_tableKeys.Length != capacity)
-        {
-            _tableKeys = new long[capacity];
-            _tableIds = new int[capacity];
-        }
-        else
-        {
-            Array.Clear(_tableKeys);
-            Array.Clear(_tableIds);
-        }
-
-        _tableMask = capacity - 1;
-        _tableShift = 64 - BitOperations.Log2((uint)capacity);
+        _table.Reset(Math.Max(expectedVertices * 2, 1024));
         if (_vertexKeys.Length < expectedVertices)
         {
             _vertexKeys = new long[expectedVertices];
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int Find(long key)
-    {
-        var slot = (int)(((ulong)key * HashMultiplier) >> _tableShift);
-        while (true)
-        {
-            var k = _tableKeys[slot];
-            if (k == key)
-            {
-                return _tableIds[slot] - 1;
-            }
-
-            if (k == 0)
-            {
-                return -1;
-            }
-
-            slot = (slot + 1) & _tableMask;
-        }
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int FindOrInsert(long key)
     {
-        var slot = (int)(((ulong)key * HashMultiplier) >> _tableShift);
-        while (true)
+        if (_table.Probe(key, out var slot))
         {
-            var k = _tableKeys[slot];
-            if (k == key)
-            {
-                return _tableIds[slot] - 1;
-            }
-
-            if (k == 0)
-            {
-                break;
-            }
-
-            slot = (slot + 1) & _tableMask;
+            return _table.IdAt(slot);
         }
 
         var id = VertexCount;
-        if ((id + 1) * 2 > _tableKeys.Length)
+        if ((id + 1) * 2 > _table.Capacity)
         {
             Grow();
             return FindOrInsert(key);
@@ -633,8 +581,7 @@ internal sealed unsafe class PermutohedralLattice
             Array.Resize(ref _vertexKeys, _vertexKeys.Length * 2);
         }
 
-        _tableKeys[slot] = key;
-        _tableIds[slot] = id + 1;
+        _table.Insert(slot, key, id);
         _vertexKeys[id] = key;
         VertexCount = id + 1;
         return id;
@@ -642,57 +589,42 @@ internal sealed unsafe class PermutohedralLattice
 
     /// <summary>
     /// <see cref="FindOrInsert"/> for several workers at once: a slot is claimed by a compare-and-swap
-    /// of its key, the id comes from an atomic counter and is published (as id + 1, 0 meaning not
-    /// yet) after the vertex's key is recorded; a worker that finds a claimed slot without its id
-    /// waits for it (a few instructions away on the other thread).
+    /// of its key, the id comes from an atomic counter and is published after the vertex's key is
+    /// recorded; a worker that finds a claimed slot waits for its id.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int ConcurrentFindOrInsert(long key)
     {
-        var keys = _tableKeys;
-        var ids = _tableIds;
-        var slot = (int)(((ulong)key * HashMultiplier) >> _tableShift);
         while (true)
         {
-            var k = Volatile.Read(ref keys[slot]);
-            if (k == 0)
+            if (_table.Probe(key, out var slot))
             {
-                if (Volatile.Read(ref _overflow) != 0)
-                {
-                    return VertexCount;
-                }
-
-                k = Interlocked.CompareExchange(ref keys[slot], key, 0);
-                if (k == 0)
-                {
-                    var id = Interlocked.Increment(ref _nextId) - 1;
-                    if (id >= _insertLimit)
-                    {
-                        // Out of room: stop every worker inserting; EndInsert starts over serially.
-                        Volatile.Write(ref _overflow, 1);
-                        Volatile.Write(ref ids[slot], int.MaxValue);
-                        return VertexCount;
-                    }
-
-                    _vertexKeys[id] = key;
-                    Volatile.Write(ref ids[slot], id + 1);
-                    return id;
-                }
+                var found = _table.WaitForId(slot);
+                return found == VertexTable.Abandoned ? VertexCount : found;
             }
 
-            if (k == key)
+            if (Volatile.Read(ref _overflow) != 0)
             {
-                var published = Volatile.Read(ref ids[slot]);
-                while (published == 0)
-                {
-                    Thread.SpinWait(1);
-                    published = Volatile.Read(ref ids[slot]);
-                }
-
-                return published == int.MaxValue ? VertexCount : published - 1;
+                return VertexCount;
             }
 
-            slot = (slot + 1) & _tableMask;
+            if (!_table.TryClaim(slot, key))
+            {
+                continue;
+            }
+
+            var id = Interlocked.Increment(ref _nextId) - 1;
+            if (id >= _insertLimit)
+            {
+                // Out of room: stop every worker inserting; EndInsert starts over serially.
+                Volatile.Write(ref _overflow, 1);
+                _table.Publish(slot, VertexTable.Abandoned);
+                return VertexCount;
+            }
+
+            _vertexKeys[id] = key;
+            _table.Publish(slot, id);
+            return id;
         }
     }
 
@@ -706,25 +638,15 @@ internal sealed unsafe class PermutohedralLattice
         public void Clear() => Array.Clear(Keys);
     }
 
+    /// <summary>Doubles the table and inserts the vertices created so far again.</summary>
     private void Grow()
     {
-        var count = VertexCount;
-        var capacity = _tableKeys.Length * 2;
-        _tableKeys = new long[capacity];
-        _tableIds = new int[capacity];
-        _tableMask = capacity - 1;
-        _tableShift = 64 - BitOperations.Log2((uint)capacity);
-        for (var id = 0; id < count; id++)
+        _table.Reset(_table.Capacity * 2);
+        for (var id = 0; id < VertexCount; id++)
         {
             var key = _vertexKeys[id];
-            var slot = (int)(((ulong)key * HashMultiplier) >> _tableShift);
-            while (_tableKeys[slot] != 0)
-            {
-                slot = (slot + 1) & _tableMask;
-            }
-
-            _tableKeys[slot] = key;
-            _tableIds[slot] = id + 1;
+            _table.Probe(key, out var slot);
+            _table.Insert(slot, key, id);
         }
     }
 
@@ -856,10 +778,10 @@ internal sealed unsafe class PermutohedralLattice
                 var acc = Vector<float>.Zero;
                 for (var c = 0; c < Corners; c++)
                 {
-                    acc = Vector.FusedMultiplyAdd(Unsafe.ReadUnaligned<Vector<float>>(lattice + ((long)id[c] * stride) + k), new Vector<float>(w[c]), acc);
+                    acc = Vector.FusedMultiplyAdd(Vector.Load(lattice + ((long)id[c] * stride) + k), new Vector<float>(w[c]), acc);
                 }
 
-                Unsafe.WriteUnaligned(o + k, acc);
+                acc.Store(o + k);
             }
         }
     }

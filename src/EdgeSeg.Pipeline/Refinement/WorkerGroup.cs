@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace EdgeSeg.Pipeline.Refinement;
 
 /// <summary>
@@ -6,12 +8,24 @@ namespace EdgeSeg.Pipeline.Refinement;
 /// allocates nothing per step, and a step costs a few microseconds, which matters with ~40 steps
 /// per frame.
 /// </summary>
-internal sealed class WorkerGroup : IDisposable
+/// <remarks>
+/// A step is a struct (<see cref="IWorkerStep"/>, or <see cref="IRangeStep"/> run in shares or
+/// chunks): the generic methods are compiled per step type, so the step's code is called directly
+/// and can be inlined, with no delegate, closure or boxing. The dedicated threads reach the step
+/// through its address on the caller's stack and a function pointer to <see cref="Invoke{TStep}"/>;
+/// both stay valid because <see cref="Run{TStep}"/> returns only when every part is done.
+/// </remarks>
+internal sealed unsafe class WorkerGroup : IDisposable
 {
+    // The chunk cursor of the current step, alone on its cache line (every claim writes it).
+    private const int CursorSlot = 16;
+
     private readonly Thread[] _threads;
     private readonly ManualResetEventSlim[] _start;
     private readonly ManualResetEventSlim _done = new(false, spinCount: 2047);
-    private IWorkerStep? _step;
+    private readonly int[] _cursor = new int[2 * CursorSlot];
+    private void* _step;
+    private delegate*<void*, int, int, void> _invoke;
     private int _pending;
     private Exception? _failure;
     private volatile bool _stopping;
@@ -42,16 +56,19 @@ internal sealed class WorkerGroup : IDisposable
     public int Parts { get; }
 
     /// <summary>Runs <paramref name="step"/> for parts 0..Parts−1 and returns when all are done.</summary>
-    public void Run(IWorkerStep step)
+    public void Run<TStep>(TStep step)
+        where TStep : struct, IWorkerStep
     {
         ObjectDisposedException.ThrowIf(_stopping, this);
+        _cursor[CursorSlot] = 0;
         if (Parts == 1)
         {
             step.Execute(0, 1);
             return;
         }
 
-        _step = step;
+        _step = Unsafe.AsPointer(ref step);
+        _invoke = &Invoke<TStep>;
         _failure = null;
         _done.Reset();
         Volatile.Write(ref _pending, Parts - 1);
@@ -68,12 +85,37 @@ internal sealed class WorkerGroup : IDisposable
         {
             _done.Wait();
             _step = null;
+            _invoke = null;
         }
 
         if (_failure is { } failure)
         {
             throw new AggregateException("a CRF worker failed", failure);
         }
+    }
+
+    /// <summary>Runs <paramref name="work"/> over items [0, count) in one contiguous share per part.</summary>
+    public void RunShares<TWork>(int count, TWork work)
+        where TWork : struct, IRangeStep => Run(new SharedStep<TWork>(count, work));
+
+    /// <summary>
+    /// Runs <paramref name="work"/> over items [0, count) in chunks of <paramref name="chunk"/>
+    /// items handed to whichever part asks next (<see cref="NextChunk"/>).
+    /// </summary>
+    public void RunChunks<TWork>(int count, int chunk, TWork work)
+        where TWork : struct, IRangeStep => Run(new ChunkedStep<TWork>(this, count, chunk, work));
+
+    /// <summary>
+    /// The next chunk of the current step's items for whichever part asks: the heavy steps hand out
+    /// work this way instead of in fixed shares, so that a worker the OS preempts (a busy board)
+    /// holds up at most one chunk while the others finish the rest. Each item's result must not
+    /// depend on which part computes it.
+    /// </summary>
+    public bool NextChunk(int count, int chunk, out int start, out int end)
+    {
+        start = Interlocked.Add(ref _cursor[CursorSlot], chunk) - chunk;
+        end = Math.Min(count, start + chunk);
+        return start < count;
     }
 
     public void Dispose()
@@ -102,6 +144,9 @@ internal sealed class WorkerGroup : IDisposable
         _done.Dispose();
     }
 
+    private static void Invoke<TStep>(void* step, int part, int parts)
+        where TStep : struct, IWorkerStep => Unsafe.AsRef<TStep>(step).Execute(part, parts);
+
     private void Work(int part)
     {
         var start = _start[part - 1];
@@ -116,7 +161,7 @@ internal sealed class WorkerGroup : IDisposable
 
             try
             {
-                _step!.Execute(part, Parts);
+                _invoke(_step, part, Parts);
             }
             catch (Exception ex)
             {
@@ -129,10 +174,45 @@ internal sealed class WorkerGroup : IDisposable
             }
         }
     }
+
+    /// <summary>Part <c>part</c> of <c>parts</c> gets the items [count·part/parts, count·(part+1)/parts).</summary>
+    private readonly struct SharedStep<TWork>(int count, TWork work) : IWorkerStep
+        where TWork : struct, IRangeStep
+    {
+        public void Execute(int part, int parts)
+        {
+            var start = (int)((long)count * part / parts);
+            var end = (int)((long)count * (part + 1) / parts);
+            work.Run(part, start, end);
+        }
+    }
+
+    private readonly struct ChunkedStep<TWork>(WorkerGroup group, int count, int chunk, TWork work) : IWorkerStep
+        where TWork : struct, IRangeStep
+    {
+        public void Execute(int part, int parts)
+        {
+            // One copy per part: a call on the readonly field itself would copy it for every chunk.
+            var local = work;
+            while (group.NextChunk(count, chunk, out var start, out var end))
+            {
+                local.Run(part, start, end);
+            }
+        }
+    }
 }
 
-/// <summary>One parallel step: part <c>part</c> of <c>parts</c> equal shares of some work.</summary>
+/// <summary>One parallel step: part <c>part</c> of <c>parts</c> of some work.</summary>
 internal interface IWorkerStep
 {
     void Execute(int part, int parts);
+}
+
+/// <summary>
+/// Work over a range of items (rows, row pairs, vertices), [start, end) of them done by part
+/// <c>part</c>, which selects that worker's scratch buffers.
+/// </summary>
+internal interface IRangeStep
+{
+    void Run(int part, int start, int end);
 }
