@@ -52,8 +52,10 @@ public sealed class ZoneEventsTests
         var end = parsed[1];
         Assert.Equal("queue", end["rule"]!.GetValue<string>());
         Assert.Equal("vehicle", end["class"]!.GetValue<string>());
-        // The queue stands Dissolves - Forms seconds (then drains through the zone); within one window of it.
-        Assert.InRange(end["duration_s"]!.GetValue<double>(), Dissolves - Forms - 2, Dissolves - Forms + 2 + 2);
+        // The queue stands Dissolves - Forms seconds of stream time (then drains through the zone); events are
+        // timed by the wall clock, within one window of it, plus one more where a loaded machine renders the
+        // scripted street slower than its 8 fps (its stream time then runs behind the wall clock).
+        Assert.InRange(end["duration_s"]!.GetValue<double>(), Dissolves - Forms - 2, Dissolves - Forms + 2 + 2 + 2);
 
         var stats = watcher.Messages.Where(m => m.Topic == "edgeseg/street-demo/street/stats").Select(m => m.Payload).ToList();
         Assert.NotEmpty(stats);
