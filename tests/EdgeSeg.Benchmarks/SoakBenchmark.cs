@@ -310,31 +310,32 @@ internal static class SoakBenchmark
         p.WaitForExit(TimeSpan.FromSeconds(10));
     }
 
-    private static long Rss(int pid)
-    {
-        try
-        {
-            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-            return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
-        }
-        catch (IOException)
-        {
-            return 0;
-        }
-    }
+    private static long Rss(int pid) => StatusField(pid, "VmRSS:");
 
     /// <summary>Threads and open file descriptors of the process: a leak of either shows here first.</summary>
     private static (int Threads, int Fds) Handles(int pid)
     {
         try
         {
-            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("Threads:", StringComparison.Ordinal));
-            var threads = line is null ? 0 : int.Parse(line.Split('\t', ' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
-            return (threads, Directory.GetFileSystemEntries($"/proc/{pid}/fd").Length);
+            return ((int)StatusField(pid, "Threads:"), Directory.GetFileSystemEntries($"/proc/{pid}/fd").Length);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return (0, 0);
+        }
+    }
+
+    /// <summary>The number after <paramref name="key"/> in /proc/PID/status (VmRSS in KiB, Threads), 0 when gone.</summary>
+    private static long StatusField(int pid, string key)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith(key, StringComparison.Ordinal));
+            return line is null ? 0 : long.Parse(line.Split(['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return 0;
         }
     }
 
