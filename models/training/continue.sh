@@ -21,8 +21,12 @@ cd "$root"
 dotnet build src/EdgeSeg.Service -c Release -v quiet -nologo -clp:ErrorsOnly
 edgeseg=(dotnet src/EdgeSeg.Service/bin/Release/net10.0/edgeseg.dll)
 
-# A new training seed per run: one more than the last one used (seed 1 and 2 trained the shipped models).
-seed=$(( $(cat "$state/last_seed" 2>/dev/null || echo 2) + 1 ))
+# A new training seed per run: one more than the last one used, by a run on this machine ($state/last_seed)
+# or by any run the shipped model was trained on (its manifest's Training.DatasetSeeds; seed 1 trained the
+# encoder-only releases), so a fresh machine never renders a set that trained the model again.
+shipped_seed=$($python -c "import json; print(max(json.load(open('models/deeplabv3_mnv3_street_512x256.json'))['Training'].get('DatasetSeeds', [1])))")
+last_seed=$(cat "$state/last_seed" 2>/dev/null || echo 0)
+seed=$(( (last_seed > shipped_seed ? last_seed : shipped_seed) + 1 ))
 data=models/training/data
 [[ -d $data/val ]] || "${edgeseg[@]}" dataset render --count 300 --size 512x256 --seed 9001 --out $data/val
 [[ -d $data/heldout ]] || "${edgeseg[@]}" dataset render --count 300 --size 512x256 --seed 424242 --out $data/heldout
@@ -42,7 +46,7 @@ else
   $python from_onnx.py --model ../deeplabv3_mnv3_street_512x256.onnx --train "data/train$seed" --out "$state/shipped.pt"
   start=(--init "$state/shipped.pt")
 fi
-nice -n 5 $python -W ignore train.py "${start[@]}" --train "data/train$seed" --minutes "$minutes" --out "$state/street" \
+nice -n 5 $python -W ignore train.py "${start[@]}" --train "data/train$seed" --dataset-seed "$seed" --minutes "$minutes" --out "$state/street" \
   | tee -a "$state/train.log"
 $python -W ignore finalize.py --checkpoint "$state/street/last.pt" --train "data/train$seed" --out "$state/final"
 

@@ -84,6 +84,10 @@ def main():
                             "PeakLearningRate": ckpt["plan"]["lr"], "Started": ckpt["plan"]["started"],
                             "DecoderLearningRateFactor": ckpt["plan"]["decoder_lr_mult"], "Warmup": ckpt["plan"]["warmup"],
                             "FullSizeShare": ckpt["plan"]["full_size_share"]}
+    if "dataset_seeds" in ckpt:
+        training["DatasetSeeds"] = ckpt["dataset_seeds"]
+    else:
+        print("the checkpoint does not record its dataset seeds (written by an earlier train.py): the manifest will not list them")
     common.write_manifest(os.path.join(args.out, name + ".json"), name, {"Training": training})
     if args.share:
         os.makedirs(args.share, exist_ok=True)

@@ -63,7 +63,9 @@ def manifest_training(model_path, iterations=None, minutes=None):
         with open(path) as f:
             training = json.load(f).get("Training", {})
     out = {"iterations": iterations if iterations is not None else training.get("Iterations", 0),
-           "minutes": minutes if minutes is not None else training.get("Minutes", 0.0)}
+           "minutes": minutes if minutes is not None else training.get("Minutes", 0.0),
+           # The dataset seeds the file was trained on, so that no later run renders one of them again.
+           "dataset_seeds": list(training.get("DatasetSeeds", []))}
     plan = training.get("Plan")
     if plan and plan.get("Reached", 0) < plan.get("Iterations", 0):
         out["plan"] = {"iterations": plan["Iterations"], "lr": plan["PeakLearningRate"], "started": plan["Started"],

@@ -129,6 +129,8 @@ def plan_lr(plan, it):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--train", nargs="+", default=["data/train"], help="rendered training sets")
+    ap.add_argument("--dataset-seed", type=int, nargs="*", default=[],
+                    help="the dataset seeds the --train sets were rendered with, recorded in the checkpoint and the manifest")
     ap.add_argument("--val", default="data/val")
     ap.add_argument("--out", default=os.path.expanduser("~/edgeseg-training/street"),
                     help="checkpoints (kept outside the repository)")
@@ -178,6 +180,7 @@ def main():
         model.load_state_dict(ckpt["model"])
         plan, plan_it = ckpt["plan"], ckpt["plan_iteration"]
         it_total, minutes_total = ckpt["iterations"], ckpt["minutes"]
+        dataset_seeds = list(ckpt.get("dataset_seeds", []))
         print(f"resumed {args.resume}: plan iteration {plan_it} of {plan['iterations']}, "
               f"{it_total} iterations and {minutes_total:.1f} min in all", flush=True)
     else:
@@ -190,6 +193,7 @@ def main():
         if missing:
             print(f"{args.init}: encoder weights only; the decoder starts as a zero residual", flush=True)
         it_total, minutes_total = init.get("iterations", 0), init.get("minutes", 0.0)
+        dataset_seeds = list(init.get("dataset_seeds", []))
         if "plan" in init and not args.new_plan:
             # Rebuilt from a file exported in the middle of a plan: go on along that schedule. The
             # optimizer's moments are gone, so the learning rate ramps up again over --warmup iterations.
@@ -202,6 +206,9 @@ def main():
                     "warmup": args.warmup, "full_size_share": args.full_size_share, "started": time.strftime("%Y-%m-%d")}
             plan_it = 0
             print(f"new plan: {plan}", flush=True)
+
+    dataset_seeds += [s for s in args.dataset_seed if s not in dataset_seeds]
+    print(f"dataset seeds trained on, this run's included: {dataset_seeds}", flush=True)
 
     for m in model.modules():
         if isinstance(m, torch.nn.BatchNorm2d):
@@ -239,7 +246,8 @@ def main():
     def save(reason):
         state = {"model": model.state_dict(), "optimizer": opt.state_dict(), "ema": ema.state, "plan": plan,
                  "plan_iteration": plan_it, "iterations": it_total + it,
-                 "minutes": minutes_total + (time.time() - start) / 60, "train": args.train}
+                 "minutes": minutes_total + (time.time() - start) / 60, "train": args.train,
+                 "dataset_seeds": dataset_seeds}
         path = os.path.join(args.out, "last.pt")
         torch.save(state, path + ".tmp")
         os.replace(path + ".tmp", path)

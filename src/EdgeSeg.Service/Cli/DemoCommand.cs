@@ -45,17 +45,22 @@ internal static class DemoCommand
             DefaultValueFactory = _ => 2,
         };
         var crf = new Option<bool>("--crf") { Description = "Refine masks with the dense CRF (5 iterations)" };
+        var threads = new Option<int>("--threads")
+        {
+            Description = "Model CPU threads, as Model.Threads (0 = all cores)",
+            DefaultValueFactory = _ => 0,
+        };
         var command = new Command("demo", "Show EdgeSeg working on the bundled default: no camera or broker needed")
         {
-            seconds, source, model, port, window, crf,
+            seconds, source, model, port, window, crf, threads,
         };
         command.SetAction((parse, token) => RunAsync(
             parse.GetValue(seconds), parse.GetValue(source)!, parse.GetValue(model), parse.GetValue(port), parse.GetValue(window),
-            parse.GetValue(crf), token));
+            parse.GetValue(crf), parse.GetValue(threads), token));
         return command;
     }
 
-    private static async Task<int> RunAsync(double seconds, string source, string? model, int port, double window, bool crf, CancellationToken token)
+    private static async Task<int> RunAsync(double seconds, string source, string? model, int port, double window, bool crf, int threads, CancellationToken token)
     {
         if (!double.IsFinite(seconds) || seconds <= 0)
         {
@@ -67,6 +72,7 @@ internal static class DemoCommand
         {
             ["DeviceId"] = "demo",
             ["Model:Path"] = model ?? string.Empty,
+            ["Model:Threads"] = threads.ToString(CultureInfo.InvariantCulture),
             ["Cameras:0:Name"] = "street",
             ["Cameras:0:Source"] = source,
             ["Mqtt:Host"] = "127.0.0.1",
@@ -101,6 +107,8 @@ internal static class DemoCommand
         Console.WriteLine();
 
         var received = 0;
+        var fps = new List<double>();
+        var inference = new List<double>();
         using var subscriber = new MqttClientFactory().CreateMqttClient();
         subscriber.ApplicationMessageReceivedAsync += e =>
         {
@@ -111,6 +119,7 @@ internal static class DemoCommand
                 if (topic.EndsWith("/stats", StringComparison.Ordinal))
                 {
                     Interlocked.Increment(ref received);
+                    Tally(e.ApplicationMessage.ConvertPayloadToString(), fps, inference);
                 }
 
                 Console.WriteLine(line);
@@ -137,6 +146,18 @@ internal static class DemoCommand
 
         Console.WriteLine();
         Console.WriteLine($"{received} statistics windows received over MQTT.");
+        lock (fps)
+        {
+            // The first window holds the warm-up; the summary leaves it out when there are others.
+            var skip = fps.Count > 1 ? 1 : 0;
+            if (fps.Count > skip)
+            {
+                var ms = inference.Skip(skip).Order().ToArray();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"Segmented {fps.Skip(skip).Average():0.0} fps on average, inference p50 {ms[ms.Length / 2]:0} ms (median of {ms.Length} windows after the first)."));
+            }
+        }
+
         return received > 0 ? ExitCodes.Ok : ExitCodes.Failure;
     }
 
@@ -148,6 +169,17 @@ internal static class DemoCommand
         }
 
         return await DemoBroker.StartAsync(port).ConfigureAwait(false);
+    }
+
+    private static void Tally(string payload, List<double> fps, List<double> inference)
+    {
+        using var doc = JsonDocument.Parse(payload);
+        var root = doc.RootElement;
+        lock (fps)
+        {
+            fps.Add(root.GetProperty("fps").GetDouble());
+            inference.Add(root.GetProperty("inference_ms").GetProperty("p50").GetDouble());
+        }
     }
 
     /// <summary>One readable line for a stats message; status lines as they are; null for other topics.</summary>

@@ -17,7 +17,7 @@ public sealed partial class CommandLineTests
         var port = TestFiles.FreePort();
         var r = await EdgesegProcess.RunAsync(
             Timeout, "demo", "--seconds", "8", "--window", "1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--model", TestFiles.Fixture("colour_logits.onnx"), "--source", "synthetic://street?seed=3&size=256x128&fps=10");
+            "--model", TestFiles.Fixture("colour_logits.onnx"), "--source", "synthetic://street?seed=3&size=256x128&fps=10", "--threads", "1");
 
         Assert.True(r.ExitCode == 0, r.Output + r.Error);
         Assert.Contains("(in-process broker)", r.Output, StringComparison.Ordinal);
@@ -26,7 +26,14 @@ public sealed partial class CommandLineTests
         Assert.True(seqs.Count >= 3, r.Output);
         Assert.Equal(Enumerable.Range(1, seqs.Count), seqs);
         Assert.Contains($"{seqs.Count} statistics windows received over MQTT.", r.Output, StringComparison.Ordinal);
+        var summary = DemoSummary().Match(r.Output);
+        Assert.True(summary.Success, r.Output);
+        Assert.Equal((seqs.Count - 1).ToString(System.Globalization.CultureInfo.InvariantCulture), summary.Groups[3].Value);
+        Assert.True(double.Parse(summary.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, r.Output);
     }
+
+    [GeneratedRegex(@"^Segmented (\d+\.\d) fps on average, inference p50 (\d+) ms \(median of (\d+) windows after the first\)\.", RegexOptions.Multiline)]
+    private static partial Regex DemoSummary();
 
     [Fact]
     public async Task Run_with_an_invalid_configuration_exits_78_and_names_every_field()
