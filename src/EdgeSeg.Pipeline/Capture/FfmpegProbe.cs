@@ -1,7 +1,4 @@
-using System.ComponentModel;
-using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 
 namespace EdgeSeg.Pipeline.Capture;
@@ -21,15 +18,8 @@ internal static class FfmpegProbe
     /// <summary>Runs ffprobe for the first video stream's size and rate, the duration and ffprobe's version.</summary>
     public static StreamInfo Probe(SourceUri uri, string ffprobe, TimeSpan timeout)
     {
-        var start = new ProcessStartInfo(ffprobe)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-
         // No socket timeout here: the right option's name depends on the version this very call reports,
-        // so the process deadline below bounds the probe instead. TCP for RTSP: UDP is lost through NAT and
+        // so the process deadline bounds the probe instead. TCP for RTSP: UDP is lost through NAT and
         // firewalls, and loses packets (smeared frames) on busy links.
         string[] args =
         [
@@ -42,77 +32,19 @@ internal static class FfmpegProbe
             "-of", "json",
             uri.Original,
         ];
-        foreach (var argument in args)
+        var run = ProbeProcess.Run(uri, ffprobe, args, timeout, line => FfmpegLog.Clean(uri, line));
+        if (run.End == ProbeEnd.TimedOut)
         {
-            start.ArgumentList.Add(argument);
-        }
-
-        var stdout = new StringBuilder();
-        var stderr = new List<string>();
-        using var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) =>
-        {
-            lock (stdout)
-            {
-                stdout.AppendLine(e.Data);
-            }
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (!string.IsNullOrWhiteSpace(e.Data))
-            {
-                lock (stderr)
-                {
-                    stderr.Add(FfmpegLog.Clean(uri, e.Data));
-                }
-            }
-        };
-
-        try
-        {
-            process.Start();
-        }
-        catch (Win32Exception e)
-        {
-            throw new FrameSourceException($"{uri.Redacted}: ffprobe could not be started: {e.Message}", e);
-        }
-
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        if (!process.WaitForExit(timeout))
-        {
-            try
-            {
-                process.Kill(entireProcessTree: true);
-            }
-            catch (InvalidOperationException)
-            {
-                // It finished just now.
-            }
-
-            process.WaitForExit(TimeSpan.FromSeconds(2));
             throw new FrameSourceException($"{uri.Redacted}: no answer within {timeout.TotalSeconds:0.#} s (camera unreachable or not streaming)");
         }
 
-        process.WaitForExit();
-        string said;
-        lock (stderr)
+        var said = string.Join(" | ", run.Errors.TakeLast(QuotedLines));
+        if (run.ExitCode != 0)
         {
-            said = string.Join(" | ", stderr.TakeLast(QuotedLines));
+            throw new FrameSourceException($"{uri.Redacted}: cannot open the stream (ffprobe exit code {run.ExitCode}){(said.Length > 0 ? ": " + said : string.Empty)}");
         }
 
-        if (process.ExitCode != 0)
-        {
-            throw new FrameSourceException($"{uri.Redacted}: cannot open the stream (ffprobe exit code {process.ExitCode}){(said.Length > 0 ? ": " + said : string.Empty)}");
-        }
-
-        string json;
-        lock (stdout)
-        {
-            json = stdout.ToString();
-        }
-
-        return ParseProbe(uri, json, said);
+        return ParseProbe(uri, run.Output, said);
     }
 
     internal static StreamInfo ParseProbe(SourceUri uri, string json, string said)

@@ -1,5 +1,3 @@
-using System.ComponentModel;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 
@@ -77,72 +75,20 @@ internal static class GStreamerLaunch
     /// <summary>Runs the pipeline with -v into a fakesink until the caps of its BGR end are negotiated, then stops it.</summary>
     public static StreamInfo Probe(SourceUri uri, string launch, string pipeline, TimeSpan timeout)
     {
-        var start = new ProcessStartInfo(launch) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in (string[])["-v", .. Split(pipeline), "!", "videoconvert", "!", "capsfilter", "name=edgeseg_probe", "caps=video/x-raw,format=BGR", "!", "fakesink"])
+        string[] args = ["-v", .. Split(pipeline), "!", "videoconvert", "!", "capsfilter", "name=edgeseg_probe", "caps=video/x-raw,format=BGR", "!", "fakesink"];
+        var run = ProbeProcess.Run(
+            uri, launch, args, timeout, line => uri.Scrub(line.Trim()),
+            stopAt: line => line.Contains("edgeseg_probe.GstPad:src: caps = video/x-raw", StringComparison.Ordinal));
+        if (run.MatchedLine is not { } caps)
         {
-            start.ArgumentList.Add(a);
+            var errors = run.Errors.Where(l => l.StartsWith("ERROR", StringComparison.Ordinal) || l.StartsWith("WARNING", StringComparison.Ordinal)).ToList();
+            var said = string.Join(" ", (errors.Count > 0 ? errors : run.Errors).TakeLast(3));
+            var suffix = said.Length > 0 ? ": " + said : string.Empty;
+            throw new FrameSourceException(run.End == ProbeEnd.Exited
+                ? $"{uri.Redacted}: the pipeline stopped before delivering a frame (gst-launch-1.0 exit code {run.ExitCode}){suffix}"
+                : $"{uri.Redacted}: the pipeline negotiated no video within {timeout.TotalSeconds:0.#} s{suffix}");
         }
 
-        using var process = new Process { StartInfo = start };
-        var found = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var said = new List<string>();
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is { } line && line.Contains("edgeseg_probe.GstPad:src: caps = video/x-raw", StringComparison.Ordinal))
-            {
-                found.TrySetResult(line);
-            }
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (!string.IsNullOrWhiteSpace(e.Data))
-            {
-                lock (said)
-                {
-                    said.Add(uri.Scrub(e.Data.Trim()));
-                }
-            }
-        };
-        try
-        {
-            process.Start();
-        }
-        catch (Win32Exception e)
-        {
-            throw new FrameSourceException($"{uri.Redacted}: gst-launch-1.0 could not be started: {e.Message}", e);
-        }
-
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var exited = process.WaitForExitAsync();
-        var first = Task.WhenAny(found.Task, exited, Task.Delay(timeout)).GetAwaiter().GetResult();
-        try
-        {
-            process.Kill(entireProcessTree: true);
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-
-        process.WaitForExit(TimeSpan.FromSeconds(2));
-        string Said()
-        {
-            lock (said)
-            {
-                var errors = said.Where(l => l.StartsWith("ERROR", StringComparison.Ordinal) || l.StartsWith("WARNING", StringComparison.Ordinal)).ToList();
-                return string.Join(" ", (errors.Count > 0 ? errors : said).TakeLast(3));
-            }
-        }
-
-        if (first != found.Task)
-        {
-            throw new FrameSourceException(first == exited
-                ? $"{uri.Redacted}: the pipeline stopped before delivering a frame (gst-launch-1.0 exit code {process.ExitCode}){(Said() is { Length: > 0 } s ? ": " + s : string.Empty)}"
-                : $"{uri.Redacted}: the pipeline negotiated no video within {timeout.TotalSeconds:0.#} s{(Said() is { Length: > 0 } t ? ": " + t : string.Empty)}");
-        }
-
-        var caps = found.Task.Result;
         var width = System.Text.RegularExpressions.Regex.Match(caps, @"width=\(int\)(\d+)");
         var height = System.Text.RegularExpressions.Regex.Match(caps, @"height=\(int\)(\d+)");
         var rate = System.Text.RegularExpressions.Regex.Match(caps, @"framerate=\(fraction\)(\d+)/(\d+)");
