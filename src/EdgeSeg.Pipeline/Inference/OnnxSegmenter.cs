@@ -272,8 +272,9 @@ public sealed class OnnxSegmenter : IDisposable
     }
 
     /// <summary>
-    /// On x86, a QDQ model with int8 activations (the TensorRT form) rewritten to the uint8 activations the
-    /// CPU's integer kernels use (see <see cref="Quantization.ActivationLayout"/>); null for any other model,
+    /// On x86, a QDQ model rewritten to the form the CPU's integer kernels compute fast and exactly: the int8
+    /// activations of the TensorRT form to uint8 and, without VNNI, int8 weights to uint8 (see
+    /// <see cref="Quantization.ActivationLayout.PrepareForX86"/>); null when nothing changes,
     /// on other CPUs (ARM's kernels take int8 as it is), or when the file does not parse (ONNX Runtime then
     /// reports what is wrong with it).
     /// </summary>
@@ -301,18 +302,8 @@ public sealed class OnnxSegmenter : IDisposable
             return null;
         }
 
-        if (model.Graph is null || Quantization.ActivationLayout.ToUint8(model) == 0)
-        {
-            return null;
-        }
-
         // Without VNNI, uint8 × int8 saturates (vpmaddubsw); uint8 weights take the exact uint8 × uint8 kernels.
-        if (!CpuHasVnni.Value)
-        {
-            Quantization.ActivationLayout.WeightsToUint8(model);
-        }
-
-        return model.ToByteArray();
+        return model.Graph is not null && Quantization.ActivationLayout.PrepareForX86(model, CpuHasVnni.Value) ? model.ToByteArray() : null;
     }
 
     /// <summary>

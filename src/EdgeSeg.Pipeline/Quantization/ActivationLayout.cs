@@ -27,6 +27,36 @@ public static class ActivationLayout
     }
 
     /// <summary>
+    /// True when the model quantizes activations and every QuantizeLinear yields uint8 (a uint8 zero point,
+    /// or none: uint8 is the default) — the form ONNX Runtime's own quantizer writes (uint8 activations,
+    /// int8 weights), and this appliance's TensorRT form after <see cref="ToUint8"/>.
+    /// </summary>
+    public static bool HasOnlyUint8Activations(ModelProto model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var initializers = model.Graph.Initializer.ToDictionary(i => i.Name);
+        var quantize = model.Graph.Node.Where(n => n.OpType == "QuantizeLinear").ToList();
+        return quantize.Count > 0 && quantize.All(q =>
+            q.Input.Count < 3 || string.IsNullOrEmpty(q.Input[2])
+            || (initializers.TryGetValue(q.Input[2], out var zero) && zero.DataType == (int)TensorProto.Types.DataType.Uint8));
+    }
+
+    /// <summary>
+    /// Rewrites a QDQ model, in place, to the form ONNX Runtime's x86 kernels run fast and exactly: int8
+    /// zero-point-0 activations to uint8 (<see cref="ToUint8"/>) and, on a CPU without VNNI, int8 weights
+    /// to uint8 wherever every activation is uint8 (<see cref="WeightsToUint8"/>) — also in a file quantized
+    /// elsewhere with uint8 activations, which would otherwise saturate there. Returns false when nothing
+    /// changed (a float model, or nothing to do on this CPU).
+    /// </summary>
+    public static bool PrepareForX86(ModelProto model, bool cpuHasVnni)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var activations = ToUint8(model);
+        var weights = !cpuHasVnni && HasOnlyUint8Activations(model) ? WeightsToUint8(model) : 0;
+        return activations + weights > 0;
+    }
+
+    /// <summary>
     /// Rewrites every int8 zero-point-0 activation Q/DQ pair to uint8 (zero point 128; 0 after a Relu), in
     /// place; returns how many.
     /// </summary>

@@ -220,6 +220,34 @@ public class QdqQuantizerTests
     }
 
     [Fact]
+    public void A_model_quantized_elsewhere_with_uint8_activations_gets_uint8_weights_only_without_vnni()
+    {
+        // ONNX Runtime's own quantizer writes uint8 activations and int8 weights: the form that saturates on
+        // x86 without VNNI. Made here from the int8 form; the rewrite must leave its numbers as they are.
+        var (model, _, _, _) = ResidualBlock();
+        var plan = QdqQuantizer.Plan(model);
+        var x = Input(3, 8, 16);
+        var int8 = QdqQuantizer.Quantize(model, plan, Observed(model, plan, x, 3, 8, 16), new QuantizationOptions { Method = CalibrationMethod.MinMax }).Model;
+        var external = int8.Clone();
+        ActivationLayout.ToUint8(external);
+        Assert.True(ActivationLayout.HasOnlyUint8Activations(external));
+        Assert.False(ActivationLayout.HasOnlyUint8Activations(int8));
+
+        var withVnni = external.Clone();
+        Assert.False(ActivationLayout.PrepareForX86(withVnni, cpuHasVnni: true));
+        Assert.Contains(withVnni.Graph.Initializer, i => i.DataType == (int)TensorProto.Types.DataType.Int8 && i.Dims.Count > 0);
+
+        var withoutVnni = external.Clone();
+        Assert.True(ActivationLayout.PrepareForX86(withoutVnni, cpuHasVnni: false));
+        Assert.DoesNotContain(withoutVnni.Graph.Initializer, i => i.DataType == (int)TensorProto.Types.DataType.Int8 && i.Dims.Count > 0);
+        Assert.Equal(RunModel(int8, x, 3, 8, 16), RunModel(withoutVnni, x, 3, 8, 16), new FloatTolerance(1e-5f));
+
+        // The TensorRT form gets its activations converted on every x86, and a float model nothing.
+        Assert.True(ActivationLayout.PrepareForX86(int8.Clone(), cpuHasVnni: true));
+        Assert.False(ActivationLayout.PrepareForX86(model.Clone(), cpuHasVnni: false));
+    }
+
+    [Fact]
     public void Kernel_rows_that_only_read_padding_are_cropped_without_changing_any_output()
     {
         // A 3x3 convolution of rate 5 on a 4-row map: its upper and lower rows never touch the input.
