@@ -107,19 +107,17 @@ internal static class DemoCommand
         Console.WriteLine();
 
         var received = 0;
-        var fps = new List<double>();
-        var inference = new List<double>();
+        var summary = new DemoSummary();
         using var subscriber = new MqttClientFactory().CreateMqttClient();
         subscriber.ApplicationMessageReceivedAsync += e =>
         {
             var topic = e.ApplicationMessage.Topic;
-            var line = Describe(topic, e.ApplicationMessage.ConvertPayloadToString());
+            var line = Describe(topic, e.ApplicationMessage.ConvertPayloadToString(), summary);
             if (line is not null)
             {
                 if (topic.EndsWith("/stats", StringComparison.Ordinal))
                 {
                     Interlocked.Increment(ref received);
-                    Tally(e.ApplicationMessage.ConvertPayloadToString(), fps, inference);
                 }
 
                 Console.WriteLine(line);
@@ -146,16 +144,9 @@ internal static class DemoCommand
 
         Console.WriteLine();
         Console.WriteLine($"{received} statistics windows received over MQTT.");
-        lock (fps)
+        if (summary.Line() is { } closing)
         {
-            // The first window holds the warm-up; the summary leaves it out when there are others.
-            var skip = fps.Count > 1 ? 1 : 0;
-            if (fps.Count > skip)
-            {
-                var ms = inference.Skip(skip).Order().ToArray();
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"Segmented {fps.Skip(skip).Average():0.0} fps on average, inference p50 {ms[ms.Length / 2]:0} ms (median of {ms.Length} windows after the first)."));
-            }
+            Console.WriteLine(closing);
         }
 
         return received > 0 ? ExitCodes.Ok : ExitCodes.Failure;
@@ -171,19 +162,11 @@ internal static class DemoCommand
         return await DemoBroker.StartAsync(port).ConfigureAwait(false);
     }
 
-    private static void Tally(string payload, List<double> fps, List<double> inference)
-    {
-        using var doc = JsonDocument.Parse(payload);
-        var root = doc.RootElement;
-        lock (fps)
-        {
-            fps.Add(root.GetProperty("fps").GetDouble());
-            inference.Add(root.GetProperty("inference_ms").GetProperty("p50").GetDouble());
-        }
-    }
-
-    /// <summary>One readable line for a stats message; status lines as they are; null for other topics.</summary>
-    internal static string? Describe(string topic, string payload)
+    /// <summary>
+    /// One readable line for a stats message; status lines as they are; null for other topics. A stats
+    /// message's rate and model time also go to <paramref name="summary"/> when one is given.
+    /// </summary>
+    internal static string? Describe(string topic, string payload, DemoSummary? summary = null)
     {
         if (topic.EndsWith("/status", StringComparison.Ordinal))
         {
@@ -200,8 +183,11 @@ internal static class DemoCommand
         var text = new StringBuilder();
         var time = DateTimeOffset.Parse(root.GetProperty("timestamp").GetString()!, CultureInfo.InvariantCulture);
         text.Append(CultureInfo.InvariantCulture, $"{time:HH:mm:ss} {root.GetProperty("camera").GetString()} #{root.GetProperty("seq").GetInt64(),-3} ");
-        text.Append(CultureInfo.InvariantCulture, $"{root.GetProperty("fps").GetDouble(),5:0.0} fps  ");
-        text.Append(CultureInfo.InvariantCulture, $"infer {root.GetProperty("inference_ms").GetProperty("p50").GetDouble(),4:0} ms  |");
+        var fps = root.GetProperty("fps").GetDouble();
+        var inferenceMs = root.GetProperty("inference_ms").GetProperty("p50").GetDouble();
+        summary?.Add(fps, inferenceMs);
+        text.Append(CultureInfo.InvariantCulture, $"{fps,5:0.0} fps  ");
+        text.Append(CultureInfo.InvariantCulture, $"infer {inferenceMs,4:0} ms  |");
         if (root.GetProperty("window").GetProperty("refinement_skips").GetInt64() is > 0 and var skips)
         {
             text.Insert(text.Length - 1, string.Create(CultureInfo.InvariantCulture, $"crf skipped {skips}  "));
@@ -217,5 +203,36 @@ internal static class DemoCommand
         }
 
         return text.ToString();
+    }
+}
+
+/// <summary>The demo's closing line: the mean rate and the median model time of the windows received.</summary>
+internal sealed class DemoSummary
+{
+    private readonly List<(double Fps, double InferenceMs)> _windows = [];
+
+    public void Add(double fps, double inferenceMs)
+    {
+        lock (_windows)
+        {
+            _windows.Add((fps, inferenceMs));
+        }
+    }
+
+    /// <summary>The summary, leaving out the first window (it holds the warm-up) when there are others; null before any.</summary>
+    public string? Line()
+    {
+        lock (_windows)
+        {
+            var counted = _windows.Skip(_windows.Count > 1 ? 1 : 0).ToList();
+            if (counted.Count == 0)
+            {
+                return null;
+            }
+
+            var ms = counted.Select(w => w.InferenceMs).Order().ToArray();
+            return string.Create(CultureInfo.InvariantCulture,
+                $"Segmented {counted.Average(w => w.Fps):0.0} fps on average, inference p50 {ms[ms.Length / 2]:0} ms (median of {ms.Length} windows after the first).");
+        }
     }
 }
