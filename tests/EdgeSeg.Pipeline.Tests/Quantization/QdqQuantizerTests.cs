@@ -188,12 +188,7 @@ public class QdqQuantizerTests
         Skip.If(
             System.Runtime.Intrinsics.X86.X86Base.IsSupported && !EdgeSeg.Pipeline.Inference.OnnxSegmenter.CpuHasVnni.Value,
             "this x86 CPU has no VNNI: ONNX Runtime's uint8 x int8 kernels saturate here, so the appliance runs uint8 weights (tested below)");
-        var (model, _, _, _) = ResidualBlock();
-        var plan = QdqQuantizer.Plan(model);
-        // Calibrated with minmax on the very input it runs: nothing saturates, where the two forms could
-        // differ (a post-Relu tensor saturates at its threshold in int8, at twice it in uint8).
-        var x = Input(3, 8, 16);
-        var int8 = QdqQuantizer.Quantize(model, plan, Observed(model, plan, x, 3, 8, 16), new QuantizationOptions { Method = CalibrationMethod.MinMax }).Model;
+        var (_, int8, x) = MinMaxInt8ResidualBlock();
         var uint8 = int8.Clone();
 
         Assert.True(ActivationLayout.HasInt8Activations(int8));
@@ -207,10 +202,7 @@ public class QdqQuantizerTests
     public void Uint8_weights_under_uint8_activations_compute_the_same_numbers_as_the_int8_form_on_every_x86()
     {
         // Unlike uint8 x int8, which saturates on x86 without VNNI, this form is exact everywhere.
-        var (model, _, _, _) = ResidualBlock();
-        var plan = QdqQuantizer.Plan(model);
-        var x = Input(3, 8, 16);
-        var int8 = QdqQuantizer.Quantize(model, plan, Observed(model, plan, x, 3, 8, 16), new QuantizationOptions { Method = CalibrationMethod.MinMax }).Model;
+        var (_, int8, x) = MinMaxInt8ResidualBlock();
         var both = int8.Clone();
         Assert.Equal(4, ActivationLayout.ToUint8(both));
         Assert.True(ActivationLayout.WeightsToUint8(both) > 0);
@@ -224,10 +216,7 @@ public class QdqQuantizerTests
     {
         // ONNX Runtime's own quantizer writes uint8 activations and int8 weights: the form that saturates on
         // x86 without VNNI. Made here from the int8 form; the rewrite must leave its numbers as they are.
-        var (model, _, _, _) = ResidualBlock();
-        var plan = QdqQuantizer.Plan(model);
-        var x = Input(3, 8, 16);
-        var int8 = QdqQuantizer.Quantize(model, plan, Observed(model, plan, x, 3, 8, 16), new QuantizationOptions { Method = CalibrationMethod.MinMax }).Model;
+        var (model, int8, x) = MinMaxInt8ResidualBlock();
         var external = int8.Clone();
         ActivationLayout.ToUint8(external);
         Assert.True(ActivationLayout.HasOnlyUint8Activations(external));
@@ -245,6 +234,20 @@ public class QdqQuantizerTests
         // The TensorRT form gets its activations converted on every x86, and a float model nothing.
         Assert.True(ActivationLayout.PrepareForX86(int8.Clone(), cpuHasVnni: true));
         Assert.False(ActivationLayout.PrepareForX86(model.Clone(), cpuHasVnni: false));
+    }
+
+    /// <summary>
+    /// The residual block, its int8 QDQ form and an input, calibrated with minmax on the very input it runs:
+    /// nothing saturates, where the activation forms could differ (a post-Relu tensor saturates at its
+    /// threshold in int8, at twice it in uint8).
+    /// </summary>
+    private static (ModelProto Model, ModelProto Int8, float[] Input) MinMaxInt8ResidualBlock()
+    {
+        var (model, _, _, _) = ResidualBlock();
+        var plan = QdqQuantizer.Plan(model);
+        var x = Input(3, 8, 16);
+        var int8 = QdqQuantizer.Quantize(model, plan, Observed(model, plan, x, 3, 8, 16), new QuantizationOptions { Method = CalibrationMethod.MinMax }).Model;
+        return (model, int8, x);
     }
 
     [Fact]
