@@ -3,7 +3,7 @@
 EdgeSeg renders, so that the CRF acceptance (tests/EdgeSeg.Pipeline.Tests/Refinement/CrfReferenceTests.cs)
 can be run on scenes it has never seen:
 
-    EDGESEG_SHARED_DIR=OUT dotnet test tests/EdgeSeg.Pipeline.Tests --filter CrfReferenceTests
+    EDGESEG_SHARED_DIR=crf-set dotnet test tests/EdgeSeg.Pipeline.Tests --filter CrfReferenceTests
 
 The reference labels come from pydensecrf, the Python binding of the fully connected CRF of Krähenbühl and
 Koltun that the shared set was made with. It is not a dependency of EdgeSeg and no package of the
@@ -11,9 +11,9 @@ distribution carries it: build it from its public source (Cython from Debian's c
 PYTHONPATH. `--check DIR` first reproduces an existing set (the shared one: every label equal), which shows
 that the unary and the CRF parameters here are the set's own.
 
-    edgeseg dataset render --count 30 --size 1024x512 --seed 777001 --out /tmp/frames
-    PYTHONPATH=/path/to/pydensecrf /usr/bin/python3 tests/tools/crf_reference_set.py \\
-        --check ../shared/reference/crf/case0 --frames /tmp/frames --out /tmp/set2/reference/crf
+    edgeseg dataset render --count 30 --size 1024x512 --seed 777001 --out crf-frames
+    PYTHONPATH=PYDENSECRF_DIR /usr/bin/python3 tests/tools/crf_reference_set.py \\
+        --check ../shared/reference/crf/case0 --frames crf-frames --out crf-set/reference/crf
 
 Each case is a random 512x256 window of a 1024x512 frame (objects twice the size they have in a 512x256
 render), with a coarse score map at output stride 8 made from the ground truth: GAIN times the class
