@@ -7,8 +7,9 @@
 # 2. continues the plan from the last checkpoint in $EDGESEG_TRAINING (outside the repository), or,
 #    when that is gone, rebuilds a checkpoint from the shipped model (from_onnx.py) and starts the plan;
 # 3. stops after MINUTES (or on SIGTERM), keeps the checkpoint, re-estimates BatchNorm, exports;
-# 4. evaluates the new export and the shipped model on the held-out streets and, only if the new one is
-#    better, copies it into models/ and quantizes it again (models/quantize.sh).
+# 4. evaluates the new export and the shipped model on the validation frames and, only if the new one is
+#    better there, copies it into models/ and quantizes it again (models/quantize.sh); the new export's
+#    held-out figures are printed for the record, never used to choose.
 # Committing the result, with the card updated, is left to the person running it.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -50,14 +51,17 @@ nice -n 5 $python -W ignore train.py "${start[@]}" --train "data/train$seed" --d
   | tee -a "$state/train.log"
 $python -W ignore finalize.py --checkpoint "$state/street/last.pt" --train "data/train$seed" --out "$state/final"
 
+# The choice is made on the validation frames (all 300 of seed 9001); the held-out sets are measured for
+# the record only, never to choose.
+$python evaluate.py --model "$state/final/deeplabv3_mnv3_street_512x256.onnx" --data data/val --json "$state/final/val.json" | tail -4
+$python evaluate.py --model ../deeplabv3_mnv3_street_512x256.onnx --data data/val --json "$state/shipped_val.json" | tail -4
 $python evaluate.py --model "$state/final/deeplabv3_mnv3_street_512x256.onnx" --json "$state/final/heldout.json" | tail -4
-$python evaluate.py --model ../deeplabv3_mnv3_street_512x256.onnx --json "$state/shipped_heldout.json" | tail -4
 better=$($python -c "import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); print(int(a['miou'] > b['miou']))" \
-  "$state/final/heldout.json" "$state/shipped_heldout.json")
+  "$state/final/val.json" "$state/shipped_val.json")
 if [[ $better == 1 ]]; then
   cp "$state/final/deeplabv3_mnv3_street_512x256.onnx" "$state/final/deeplabv3_mnv3_street_512x256.json" ..
   "$root/models/quantize.sh"
-  echo "continue.sh: the new model is better on the held-out streets and replaces the shipped one; update MODEL_CARD.md and commit"
+  echo "continue.sh: the new model is better on the validation frames and replaces the shipped one; measure both held-out sets, update MODEL_CARD.md and commit"
 else
-  echo "continue.sh: the new model is not better on the held-out streets; the shipped one stays"
+  echo "continue.sh: the new model is not better on the validation frames; the shipped one stays"
 fi

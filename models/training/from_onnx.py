@@ -41,6 +41,14 @@ def folded_convs(path):
     return convs
 
 
+def decoder_join(path):
+    """Where a DeepLabV3+ file adds its decoder's logits to the encoder's (see common.DeepLabV3Plus):
+    "full" when its output is the Add of two full-size resizes, else "stride4"."""
+    g = onnx.load(path, load_external_data=False).graph
+    last = next(n for n in g.node if g.output[0].name in n.output)
+    return "full" if last.op_type == "Add" else "stride4"
+
+
 def conv_bn_pairs(model):
     """Every Conv2d of the model in definition order, with the BatchNorm2d that follows it (or None)."""
     mods = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.BatchNorm2d))]
@@ -88,21 +96,25 @@ def main():
                     help="minutes already trained (default: the manifest's Training.Minutes, else 0)")
     ap.add_argument("--out", required=True, help="checkpoint to write")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--export", default="",
+                    help="also export the restored weights to DIR in the current design's form (common.build_model()), "
+                         "with the file's manifest record, e.g. to move a release to a new join without training")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
     convs = folded_convs(args.model)
     # A DeepLabV3+ file restores the whole model; a file of the earlier encoder-only design restores
     # the encoder, and train.py --init adds the decoder as a zero residual branch.
+    join = decoder_join(args.model)
     for decoder in (True, False):
-        model = common.build_model(decoder=decoder)
+        model = common.build_model(decoder=decoder, join=join)
         pairs = conv_bn_pairs(model)
         if len(convs) == len(pairs):
             break
     else:
         raise SystemExit(f"{args.model}: {len(convs)} Conv nodes; the DeepLabV3+ model has "
                          f"{len(conv_bn_pairs(common.build_model()))} convolutions, the encoder alone {len(pairs)}")
-    print(f"{args.model}: {'DeepLabV3+ (encoder and decoder)' if decoder else 'encoder only (no decoder)'}")
+    print(f"{args.model}: {f'DeepLabV3+ (encoder and decoder, joined {join})' if decoder else 'encoder only (no decoder)'}")
     for k, ((conv, bn), (w, b, attrs)) in enumerate(zip(pairs, convs)):
         if tuple(conv.weight.shape) != w.shape or list(conv.dilation) != attrs.get("dilations", [1, 1]):
             raise SystemExit(f"convolution {k}: model {tuple(conv.weight.shape)} dilation {conv.dilation}, "
@@ -159,6 +171,29 @@ def main():
               f"train.py --init continues that plan")
     torch.save(state, args.out)
     print(f"wrote {args.out}")
+    if args.export:
+        export(model, args.model, args.export, x, ref)
+
+
+def export(restored, model_path, out_dir, x, ref):
+    """The restored weights in the current design's form, with the original manifest's Training record."""
+    if not isinstance(restored, common.DeepLabV3Plus):
+        raise SystemExit("--export: an encoder-only file has no decoder to join; train.py --init adds one")
+    current = common.build_model()
+    current.load_state_dict(restored.state_dict())
+    current.eval()
+    diff = float((current(x)["out"] - ref).abs().max())
+    os.makedirs(out_dir, exist_ok=True)
+    name = os.path.splitext(os.path.basename(model_path))[0]
+    common.export_onnx(current, os.path.join(out_dir, name + ".onnx"))
+    training = {}
+    manifest = os.path.splitext(model_path)[0] + ".json"
+    if os.path.exists(manifest):
+        with open(manifest) as f:
+            training = json.load(f).get("Training", {})
+    common.write_manifest(os.path.join(out_dir, name + ".json"), name, {"Training": training} if training else None)
+    print(f"exported the same weights in the current form to {out_dir}/{name}.onnx "
+          f"(largest logit difference from the file {diff:.3f}: the form, not the weights)")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ return command switch
     "crf" => CrfBenchmark.Run(rest),
     "zones" => ZoneBenchmark.Run(rest),
     "soak" => SoakBenchmark.Run(rest),
+    "profile" => ProfileBenchmark.Run(rest),
     _ => Usage(),
 };
 
@@ -37,6 +38,12 @@ static int Usage()
                 --minutes M         (default 60)
                 --camera-period S, --camera-down S   (default 300, 20)
                 --broker-period S, --broker-down S   (default 420, 30)
+          profile  ONNX Runtime's kernel times on the CPU, summed per operator type and per node, in ms per
+                frame, for one or more models run interleaved on the same input, side by side.
+                --model FILE.onnx   (repeat to compare)
+                --frames N          profiled frames per model (default 40; two more are run first)
+                --threads N         intra-op threads (default 0: all cores)
+                --top N             costliest nodes listed per model (default 12)
         """);
     return 2;
 }

@@ -3,7 +3,7 @@ using Onnx;
 
 namespace EdgeSeg.Tests.Shared;
 
-/// <summary>Small ONNX graphs built by hand for the quantizer's tests.</summary>
+/// <summary>Small ONNX graphs built by hand for the quantizer's and the inspector's tests.</summary>
 internal sealed class OnnxGraphs
 {
     private readonly GraphProto _graph = new() { Name = "test" };
@@ -34,7 +34,7 @@ internal sealed class OnnxGraphs
         return name;
     }
 
-    public string Conv(string name, string input, int inChannels, int outChannels, int kernel = 3, int dilation = 1, int group = 1, bool bias = true, float[]? weights = null)
+    public string Conv(string name, string input, int inChannels, int outChannels, int kernel = 3, int dilation = 1, int group = 1, bool bias = true, float[]? weights = null, int stride = 1)
     {
         var w = Tensor(name + ".w", [outChannels, inChannels / group, kernel, kernel], weights);
         var node = new NodeProto { Name = name, OpType = "Conv" };
@@ -50,6 +50,27 @@ internal sealed class OnnxGraphs
         node.Attribute.Add(Ints("pads", pad, pad, pad, pad));
         node.Attribute.Add(Ints("dilations", dilation, dilation));
         node.Attribute.Add(new AttributeProto { Name = "group", Type = AttributeProto.Types.AttributeType.Int, I = group });
+        if (stride != 1)
+        {
+            node.Attribute.Add(Ints("strides", stride, stride));
+        }
+
+        _graph.Node.Add(node);
+        return node.Output[0];
+    }
+
+    /// <summary>A bilinear (half-pixel) Resize of <paramref name="input"/> to the NCHW <paramref name="sizes"/>.</summary>
+    public string Resize(string name, string input, params long[] sizes)
+    {
+        var t = new TensorProto { Name = name + ".sizes", DataType = (int)TensorProto.Types.DataType.Int64 };
+        t.Dims.Add(sizes.Length);
+        t.Int64Data.AddRange(sizes);
+        _graph.Initializer.Add(t);
+        var node = new NodeProto { Name = name, OpType = "Resize" };
+        node.Input.AddRange([input, string.Empty, string.Empty, t.Name]);
+        node.Output.Add(name + ".out");
+        node.Attribute.Add(new AttributeProto { Name = "mode", Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8("linear") });
+        node.Attribute.Add(new AttributeProto { Name = "coordinate_transformation_mode", Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8("half_pixel") });
         _graph.Node.Add(node);
         return node.Output[0];
     }

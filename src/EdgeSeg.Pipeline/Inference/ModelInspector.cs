@@ -27,10 +27,13 @@ public sealed record AsppBlock(
 /// A DeepLabV3+ decoder found in the graph: low-level features at <paramref name="Stride"/> projected by a
 /// 1x1 convolution to <paramref name="SkipChannels"/>, concatenated with the upsampled encoder output, then
 /// convolutions of <paramref name="Channels"/> (<paramref name="SeparableConvs"/> of them depthwise-separable)
-/// and a classifier. <paramref name="Residual"/>: its logits are added to the encoder's own.
+/// and a classifier. <paramref name="Residual"/>: its logits are added to the encoder's own, at
+/// <paramref name="JoinStride"/> (the decoder's stride when the encoder's logits are upsampled to its grid and
+/// the sum is upsampled once; 1 when both are upsampled to the input size first); null when not residual.
 /// </summary>
 public sealed record DecoderBlock(
-    int Stride, int SkipInputChannels, int SkipChannels, int EncoderChannels, int Channels, int SeparableConvs, bool Residual);
+    int Stride, int SkipInputChannels, int SkipChannels, int EncoderChannels, int Channels, int SeparableConvs, bool Residual,
+    int? JoinStride = null);
 
 /// <summary>What <see cref="ModelInspector"/> found in a model.</summary>
 public sealed record ModelInspection(
@@ -192,8 +195,21 @@ public static class ModelInspector
             var body = after.Where(c => c.OutChannels != classes || c.Groups > 1).ToList();
             var pointwise = body.Where(c => c.Groups == 1).ToList();
             var separable = body.Count(c => c.Groups > 1 && c.Groups == c.OutChannels && c.InChannelsPerGroup == 1);
-            var outputNode = nodes.FirstOrDefault(n => n.Output.Contains(graph.Output[0].Name));
-            var residual = outputNode is { OpType: "Add" } && outputNode.Input.All(i => Producer(i, producers)?.OpType == "Resize");
+            // Residual joins: Add(Resize(encoder logits), Resize(decoder logits)) at the output, or
+            // Resize(Add(Resize(encoder logits), decoder logits)) — the sum taken on the decoder's grid.
+            var outputNode = Producer(graph.Output[0].Name, producers);
+            int? joinStride = null;
+            if (outputNode is { OpType: "Add" } && outputNode.Input.All(i => Producer(i, producers)?.OpType == "Resize"))
+            {
+                joinStride = 1;
+            }
+            else if (outputNode is { OpType: "Resize" } && Producer(outputNode.Input[0], producers) is { OpType: "Add" } sum
+                     && sum.Input.Count(i => Producer(i, producers)?.OpType == "Resize") == 1
+                     && sum.Input.Any(i => SourceConv(i, producers, byOutput) is { } c && c.Output == after[^1].Output))
+            {
+                joinStride = inputHeight / skip.OutHeight;
+            }
+
             var joined = after[0].InChannelsPerGroup * after[0].Groups;
             return new DecoderBlock(
                 inputHeight / skip.OutHeight,
@@ -202,7 +218,8 @@ public static class ModelInspector
                 joined - skip.OutChannels,
                 pointwise.Count > 0 ? pointwise.Max(c => c.OutChannels) : classes,
                 separable,
-                residual);
+                joinStride is not null,
+                joinStride);
         }
 
         return null;

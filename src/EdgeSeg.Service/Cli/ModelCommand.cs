@@ -79,7 +79,11 @@ internal static class ModelCommand
             Console.WriteLine($"  decoder          DeepLabV3+ at stride {d.Stride}: {d.SkipInputChannels}-channel stride-{d.Stride} features → 1x1 conv to {d.SkipChannels} channels, " +
                               $"concat with the {d.EncoderChannels}-channel encoder output upsampled ×{r.OutputStride / d.Stride}");
             Console.WriteLine($"                   → {(d.SeparableConvs > 0 ? $"{d.SeparableConvs} depthwise-separable 3x3 convs" : "convs")} of {d.Channels} channels → classifier" +
-                              (d.Residual ? ", logits added to the encoder's (residual branch)" : string.Empty));
+                              (d.Residual
+                                  ? d.JoinStride is > 1
+                                      ? $", logits added to the encoder's at stride {d.JoinStride} (residual branch), the sum upsampled ×{d.JoinStride}"
+                                      : ", logits added to the encoder's at input size (residual branch)"
+                                  : string.Empty));
         }
         else
         {

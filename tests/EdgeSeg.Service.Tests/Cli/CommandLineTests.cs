@@ -117,6 +117,11 @@ public sealed partial class CommandLineTests
         Assert.Contains($"decoder          DeepLabV3+ at stride {expected.DecoderStride}: ", r.Output, StringComparison.Ordinal);
         Assert.Contains($"stride-{expected.DecoderStride} features → 1x1 conv to {expected.DecoderSkipChannels} channels", r.Output, StringComparison.Ordinal);
         Assert.Contains($"3x3 convs of {expected.DecoderChannels} channels", r.Output, StringComparison.Ordinal);
+        Assert.Contains(
+            expected.JoinStride == 1
+                ? "logits added to the encoder's at input size (residual branch)"
+                : $"logits added to the encoder's at stride {expected.JoinStride} (residual branch), the sum upsampled ×{expected.JoinStride}",
+            r.Output, StringComparison.Ordinal);
         Assert.Matches(@"compute      \d+\.\d\d GMAC", r.Output);
     }
 
@@ -147,7 +152,7 @@ public sealed partial class CommandLineTests
     /// </summary>
     private sealed record ModelFile(
         int Width, int Height, int OutputStride, IReadOnlyList<int> AsppRates, int AsppInputChannels, int AsppBranchChannels,
-        int ProjectionChannels, int DecoderStride, int DecoderSkipChannels, int DecoderChannels)
+        int ProjectionChannels, int DecoderStride, int DecoderSkipChannels, int DecoderChannels, int JoinStride)
     {
         public static JsonNode Manifest(string onnxPath) => JsonNode.Parse(File.ReadAllText(Path.ChangeExtension(onnxPath, ".json")))!;
 
@@ -173,10 +178,18 @@ public sealed partial class CommandLineTests
             var concatenated = (rates.Count + 2) * branchChannels;
             var projection = convs.Single(c => c.Weight[1] == concatenated && c.Weight[2] == 1 && c.Weight[3] == 1);
             var decoder = manifest["Decoder"]!;
+
+            // Where the decoder's logits meet the encoder's: an Add of two resizes at the output (input
+            // size), or one resize of an Add taken on the decoder's grid.
+            var producers = graph.Node.SelectMany(n => n.Output.Select(o => (o, n))).ToDictionary(p => p.o, p => p.n);
+            var last = producers[graph.Output[0].Name];
+            var joinStride = last.OpType == "Add" ? 1
+                : last.OpType == "Resize" && producers[last.Input[0]].OpType == "Add" ? decoder["Stride"]!.GetValue<int>()
+                : throw new InvalidOperationException($"{onnxPath}: the output comes from a {last.OpType}, neither join of a residual decoder");
             return new ModelFile(
                 manifest["Input"]!["Width"]!.GetValue<int>(), manifest["Input"]!["Height"]!.GetValue<int>(), manifest["OutputStride"]!.GetValue<int>(),
                 rates, (int)atrous.Select(c => c.Weight[1]).Distinct().Single(), branchChannels, (int)projection.Weight[0],
-                decoder["Stride"]!.GetValue<int>(), decoder["SkipChannels"]!.GetValue<int>(), decoder["Channels"]!.GetValue<int>());
+                decoder["Stride"]!.GetValue<int>(), decoder["SkipChannels"]!.GetValue<int>(), decoder["Channels"]!.GetValue<int>(), joinStride);
         }
     }
 }
