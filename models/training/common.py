@@ -3,12 +3,37 @@ import copy
 import json
 import os
 
+import inspect
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torchvision.models.segmentation import deeplabv3_mobilenet_v3_large
-from torchvision.models.segmentation.deeplabv3 import ASPP
+
+
+def torchvision_builders():
+    """torchvision's deeplabv3_mobilenet_v3_large and ASPP."""
+    from torchvision.models.segmentation import deeplabv3_mobilenet_v3_large
+    from torchvision.models.segmentation.deeplabv3 import ASPP
+    return deeplabv3_mobilenet_v3_large, ASPP
+
+
+def plain_builders():
+    """The same two built from plain torch modules (mobilenet_v3.py), for machines without torchvision."""
+    import mobilenet_v3
+    return mobilenet_v3.deeplabv3_mobilenet_v3_large, mobilenet_v3.ASPP
+
+
+# torchvision when it imports (EDGESEG_NO_TORCHVISION=1 forces the plain-torch fallback); both build the
+# same network with the same state_dict keys (check_fallback.py compares them).
+if os.environ.get("EDGESEG_NO_TORCHVISION"):
+    BACKEND = "plain"
+else:
+    try:
+        torchvision_builders()
+        BACKEND = "torchvision"
+    except Exception:  # not installed, or built for another torch
+        BACKEND = "plain"
 
 CLASSES = [
     "road", "sidewalk", "building", "wall", "fence", "pole", "traffic light", "traffic sign",
@@ -44,10 +69,12 @@ DECODER_SKIP = 48
 DECODER_CHANNELS = 128
 
 
-def build_encoder_model():
+def build_encoder_model(backend=None):
     """torchvision DeepLabV3 with a MobileNetV3-Large backbone (last stage dilated: output stride 16),
     no auxiliary head, and an ASPP head with rates ASPP_RATES (same layout as torchvision's DeepLabHead).
-    This is the design of the models shipped before the decoder."""
+    This is the design of the models shipped before the decoder. backend: "torchvision" or "plain"
+    (default BACKEND)."""
+    deeplabv3_mobilenet_v3_large, ASPP = (torchvision_builders if (backend or BACKEND) == "torchvision" else plain_builders)()
     model = deeplabv3_mobilenet_v3_large(weights=None, weights_backbone=None, num_classes=NUM_CLASSES, aux_loss=False)
     in_channels = model.classifier[0].convs[0][0].in_channels
     model.classifier = nn.Sequential(
@@ -134,10 +161,10 @@ class DeepLabV3Plus(nn.Module):
         return list(self.decoder.parameters())
 
 
-def build_model(decoder=True, join="stride4"):
+def build_model(decoder=True, join="stride4", backend=None):
     """The bundled model's design: DeepLabV3+ (encoder + light decoder), or the encoder alone.
-    join: where the decoder's logits meet the encoder's (see DeepLabV3Plus)."""
-    encoder = build_encoder_model()
+    join: where the decoder's logits meet the encoder's (see DeepLabV3Plus); backend: see build_encoder_model."""
+    encoder = build_encoder_model(backend)
     return DeepLabV3Plus(encoder, join) if decoder else encoder
 
 
@@ -157,12 +184,14 @@ def load_split(root, cache=True):
 
     The first call decodes the PNGs into DIR/images.npy and DIR/labels.npy; later calls map those
     files read-only, so a 16k-frame set (8.4 GB) costs page cache rather than process memory and a
-    restarted run starts in seconds."""
+    restarted run starts in seconds. A directory holding only the two arrays (as tools/EdgeSeg.Render
+    writes them, models/training/gpu/) is read from those, whatever `cache` says."""
+    image_file, label_file = os.path.join(root, "images.npy"), os.path.join(root, "labels.npy")
+    have_arrays = os.path.exists(image_file) and os.path.exists(label_file)
+    if have_arrays and (cache or not os.path.isdir(os.path.join(root, "images"))):
+        return np.load(image_file, mmap_mode="r"), np.load(label_file, mmap_mode="r")
     from PIL import Image
 
-    image_file, label_file = os.path.join(root, "images.npy"), os.path.join(root, "labels.npy")
-    if cache and os.path.exists(image_file) and os.path.exists(label_file):
-        return np.load(image_file, mmap_mode="r"), np.load(label_file, mmap_mode="r")
     names = sorted(os.listdir(os.path.join(root, "images")))
     if not names:
         raise SystemExit(f"{root}/images: no frames (render them with 'edgeseg dataset render')")
@@ -187,23 +216,61 @@ def load_split(root, cache=True):
     return np.load(image_file, mmap_mode="r"), np.load(label_file, mmap_mode="r")
 
 
-def normalise(batch_uint8_nhwc):
-    """uint8 NHWC RGB -> float NCHW, /255 then ImageNet mean/std (the manifest's contract)."""
-    x = torch.from_numpy(np.array(batch_uint8_nhwc)).permute(0, 3, 1, 2).float().div_(255.0)
-    mean = torch.tensor(MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(STD).view(1, 3, 1, 1)
+def normalise(batch_uint8_nhwc, device=None):
+    """uint8 NHWC RGB -> float NCHW, /255 then ImageNet mean/std (the manifest's contract). A uint8
+    array or tensor; with a device, the uint8 pixels are moved there first and converted there."""
+    if isinstance(batch_uint8_nhwc, torch.Tensor):
+        x = batch_uint8_nhwc
+    else:
+        x = torch.from_numpy(np.array(batch_uint8_nhwc))
+    if device is not None:
+        x = x.to(device, non_blocking=True)
+    x = x.permute(0, 3, 1, 2).float().div_(255.0)
+    mean = torch.tensor(MEAN, device=x.device).view(1, 3, 1, 1)
+    std = torch.tensor(STD, device=x.device).view(1, 3, 1, 1)
     return (x - mean) / std
+
+
+def pick_device(name="auto"):
+    """--device auto|cpu|cuda: auto is cuda when torch sees a CUDA device, else cpu."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: torch sees no CUDA device")
+    if name not in ("cpu", "cuda"):
+        raise SystemExit(f"--device must be auto, cpu or cuda, got {name!r}")
+    device = torch.device(name)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    return device
+
+
+def add_device_argument(ap):
+    ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
+                    help="auto: cuda when available, else cpu (--threads only matters on cpu)")
+
+
+def load_checkpoint(path):
+    """A checkpoint of train.py or from_onnx.py, its tensors on the CPU, wherever it was written (torch 2.6+
+    loads weights only by default; these files also hold the plan, the seeds and the optimizer state)."""
+    return torch.load(path, map_location="cpu", weights_only=False)
 
 
 def export_onnx(model, path):
     model.eval()
-    # A plain-layout copy, so that a model trained in channels-last exports the same graph.
-    wrapper = LogitsOnly(copy.deepcopy(model).to(memory_format=torch.contiguous_format))
+    # A plain-layout float32 copy on the CPU, so that a model trained in channels-last or on a GPU exports
+    # the same graph.
+    cpu = copy.deepcopy(model).to("cpu").float().to(memory_format=torch.contiguous_format)
+    cpu.eval()
+    wrapper = LogitsOnly(cpu)
     dummy = torch.zeros(1, 3, HEIGHT, WIDTH)
     tmp = path + ".tmp"
+    kwargs = {}
+    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+        kwargs["dynamo"] = False  # torch 2.9+ defaults to the dynamo exporter, whose graph differs
     torch.onnx.export(
         wrapper, dummy, tmp, input_names=["input"], output_names=["out"], opset_version=13,
-        do_constant_folding=True, dynamic_axes=None)
+        do_constant_folding=True, dynamic_axes=None, **kwargs)
     os.replace(tmp, path)
 
 

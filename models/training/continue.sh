@@ -6,7 +6,8 @@
 #    validation and held-out sets;
 # 2. continues the plan from the last checkpoint in $EDGESEG_TRAINING (outside the repository), or,
 #    when that is gone, rebuilds a checkpoint from the shipped model (from_onnx.py) and starts the plan;
-# 3. stops after MINUTES (or on SIGTERM), keeps the checkpoint, re-estimates BatchNorm, exports;
+# 3. stops after MINUTES (or on SIGTERM), keeps the checkpoint, re-estimates BatchNorm, exports, and
+#    folds a per-class logit bias fitted on the validation frames into the export (class_bias.py);
 # 4. evaluates the new export and the shipped model on the validation frames and, only if the new one is
 #    better there, copies it into models/ and quantizes it again (models/quantize.sh); the new export's
 #    held-out figures are printed for the record, never used to choose.
@@ -50,6 +51,9 @@ fi
 nice -n 5 $python -W ignore train.py "${start[@]}" --train "data/train$seed" --dataset-seed "$seed" --minutes "$minutes" --out "$state/street" \
   | tee -a "$state/train.log"
 $python -W ignore finalize.py --checkpoint "$state/street/last.pt" --train "data/train$seed" --out "$state/final"
+# Prior correction: one bias per class fitted on the validation frames and folded into the file (the
+# training distribution over-represents the rare classes; see class_bias.py).
+$python -W ignore class_bias.py --model "$state/final/deeplabv3_mnv3_street_512x256.onnx" --data data/val
 
 # The choice is made on the validation frames (all 300 of seed 9001); the held-out sets are measured for
 # the record only, never to choose.

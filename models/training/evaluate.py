@@ -1,7 +1,8 @@
 """Evaluates an exported ONNX street model on rendered held-out scenes.
 
-Runs the ONNX file itself (see onnx_torch.py) on DIR/images/*.png with labels DIR/labels/*.png,
-as written by `edgeseg dataset render`, at the model's input size, and prints per-class IoU, mIoU
+Runs the ONNX file itself (with onnxruntime where it is installed, else with onnx_torch.py; --runtime)
+on DIR/images/*.png with labels DIR/labels/*.png, as written by `edgeseg dataset render` (or on
+DIR/images.npy and DIR/labels.npy alone, as tools/EdgeSeg.Render writes them), at the model's input size, and prints per-class IoU, mIoU
 over the classes present in the ground truth, pixel accuracy and the mean absolute error of each
 class's area share (|predicted share - true share| per image, averaged over images).
 """
@@ -24,7 +25,13 @@ def main():
     ap.add_argument("--count", type=int, default=0, help="evaluate only the first N samples (0: all)")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--json", default="", help="also write the results to this file")
+    ap.add_argument("--json", default="", help="also write the results (confusion matrix included) to this file")
+    ap.add_argument("--confusions", type=float, default=0.0,
+                    help="also print, for each class whose IoU is below this, where its missed pixels went and "
+                         "what its false positives really were")
+    ap.add_argument("--runtime", default="auto", choices=["auto", "onnxruntime", "torch"],
+                    help="auto: onnxruntime when it imports, else onnx_torch.py (on --device)")
+    common.add_device_argument(ap)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -43,7 +50,25 @@ def main():
         raise SystemExit(f"data is {images.shape[2]}x{images.shape[1]}, the model takes {width}x{height}: "
                          f"render it at the model's input size")
 
-    runner = OnnxTorchRunner(args.model)
+    runtime = args.runtime
+    if runtime == "auto":
+        try:
+            import onnxruntime  # noqa: F401
+            runtime = "onnxruntime"
+        except ImportError:
+            runtime = "torch"
+    if runtime == "onnxruntime":
+        import onnxruntime
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = args.threads
+        session = onnxruntime.InferenceSession(args.model, options, providers=["CPUExecutionProvider"])
+        input_name = session.get_inputs()[0].name
+
+        def run(x):
+            return torch.from_numpy(session.run(None, {input_name: x.numpy()})[0])
+    else:
+        device = common.pick_device(args.device)
+        run = OnnxTorchRunner(args.model, device if device.type != "cpu" else None).run
     mean = torch.tensor(inp["Mean"]).view(1, 3, 1, 1)
     std = torch.tensor(inp["Std"]).view(1, 3, 1, 1)
     conf = np.zeros((n, n), np.int64)
@@ -52,7 +77,7 @@ def main():
     for i in range(0, len(images), args.batch):
         x = torch.from_numpy(images[i:i + args.batch]).permute(0, 3, 1, 2).float() / inp["Scale"]
         x = (x - mean) / std
-        pred = runner.run(x).argmax(1).numpy().astype(np.uint8)
+        pred = run(x).argmax(1).cpu().numpy().astype(np.uint8)
         truth = labels[i:i + args.batch]
         conf += common.confusion(pred, truth, n)
         for p, t in zip(pred, truth):
@@ -72,7 +97,7 @@ def main():
     acc = tp.sum() / conf.sum()
 
     print(f"model {args.model}, {len(images)} samples from {args.data} at {width}x{height}, "
-          f"{seconds:.0f} s ({1000 * seconds / len(images):.0f} ms/frame in this Python runner)")
+          f"{seconds:.0f} s ({1000 * seconds / len(images):.0f} ms/frame in {'onnxruntime' if runtime == 'onnxruntime' else 'this Python runner'})")
     print()
     print("| class | IoU | true share | mean abs share error |")
     print("|---|---:|---:|---:|")
@@ -84,11 +109,34 @@ def main():
     print(f"mIoU over the {present.sum()} classes present: {miou:.4f}")
     print(f"pixel accuracy: {acc:.4f}")
     print(f"largest per-class mean abs share error: {share_err.max():.4f} ({classes[int(share_err.argmax())]})")
+    if args.confusions > 0:
+        print_confusions(conf, iou, present, classes, args.confusions)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"samples": len(images), "miou": miou, "pixel_accuracy": acc,
                        "iou": {classes[c]: (iou[c] if present[c] else None) for c in range(n)},
-                       "share_error": {classes[c]: share_err[c] for c in range(n)}}, f, indent=2)
+                       "share_error": {classes[c]: share_err[c] for c in range(n)},
+                       "confusion": conf.tolist()}, f, indent=2)
+
+
+def print_confusions(conf, iou, present, classes, below, top=3):
+    """Where each weak class's errors go. A class's IoU loses its missed pixels (truth c, predicted
+    something else: row c) and its false positives (predicted c, truth something else: column c); both
+    are shown as shares of the class's true pixels, largest first."""
+    print()
+    print(f"errors of the classes with IoU below {below:.2f} (shares of the class's true pixels):")
+    for c in np.argsort(iou):
+        if not present[c] or iou[c] >= below:
+            continue
+        true = conf[c].sum()
+        missed = [(conf[c, k] / true, k) for k in range(len(classes)) if k != c and conf[c, k] > 0]
+        false = [(conf[k, c] / true, k) for k in range(len(classes)) if k != c and conf[k, c] > 0]
+        missed.sort(reverse=True)
+        false.sort(reverse=True)
+        miss_text = ", ".join(f"{classes[k]} {v:.2f}" for v, k in missed[:top])
+        false_text = ", ".join(f"{classes[k]} {v:.2f}" for v, k in false[:top])
+        print(f"  {classes[c]} (IoU {iou[c]:.3f}): missed {sum(v for v, _ in missed):.2f} as {miss_text}; "
+              f"false {sum(v for v, _ in false):.2f} from {false_text}")
 
 
 if __name__ == "__main__":

@@ -96,11 +96,13 @@ def main():
                     help="minutes already trained (default: the manifest's Training.Minutes, else 0)")
     ap.add_argument("--out", required=True, help="checkpoint to write")
     ap.add_argument("--threads", type=int, default=2)
+    common.add_device_argument(ap)
     ap.add_argument("--export", default="",
                     help="also export the restored weights to DIR in the current design's form (common.build_model()), "
                          "with the file's manifest record, e.g. to move a release to a new join without training")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    device = common.pick_device(args.device)
 
     convs = folded_convs(args.model)
     # A DeepLabV3+ file restores the whole model; a file of the earlier encoder-only design restores
@@ -144,11 +146,18 @@ def main():
 
     handles = [bn.register_forward_hook(hook(bn)) for _, bn in pairs if bn is not None]
     model.eval()
+    on_gpu = device.type != "cpu"
+    if on_gpu:
+        model.to(device)
     idx = rng.choice(len(images), min(args.frames, len(images)), replace=False)
     for i in range(0, len(idx), 4):
-        model(common.normalise(images[idx[i:i + 4]]))
+        model(common.normalise(images[idx[i:i + 4]], device if on_gpu else None))
     for h in handles:
         h.remove()
+    if on_gpu:
+        # The statistics are set and the file compared and saved on the CPU, as without a GPU.
+        model.cpu()
+        sums = {bn: [s1.cpu(), s2.cpu(), n] for bn, (s1, s2, n) in sums.items()}
     for bn, (s1, s2, n) in sums.items():
         mu = s1 / n
         var = (s2 / n - mu * mu).clamp_min(1e-12)
@@ -164,7 +173,7 @@ def main():
     print(f"{args.model}: {len(convs)} convolutions restored; largest difference from the ONNX graph {diff:.2e}")
     if diff > 1e-3:
         raise SystemExit("the restored model does not reproduce the file")
-    state = {"model": model.state_dict(), "val_miou": float("nan")}
+    state = {"model": without_class_bias(model.state_dict(), args.model), "val_miou": float("nan")}
     state.update(manifest_training(args.model, args.iterations, args.minutes))
     if "plan" in state:
         print(f"the manifest records plan iteration {state['plan_iteration']} of {state['plan']['iterations']}: "
@@ -173,6 +182,29 @@ def main():
     print(f"wrote {args.out}")
     if args.export:
         export(model, args.model, args.export, x, ref)
+
+
+def without_class_bias(state, model_path):
+    """The weights as training left them: class_bias.py's prior correction (manifest Training.ClassBias)
+    taken out of its classifier's bias, so training goes on from the trained logits, and the next export
+    fits its own correction."""
+    manifest = os.path.splitext(model_path)[0] + ".json"
+    if not os.path.exists(manifest):
+        return state
+    with open(manifest) as f:
+        record = json.load(f)
+    bias = record.get("Training", {}).get("ClassBias")
+    if not bias:
+        return state
+    node = bias["Node"]
+    key = node.removeprefix("/model/").removesuffix("/Conv").replace("/", ".") + ".bias"
+    if key not in state:
+        raise SystemExit(f"{manifest}: Training.ClassBias names {node}, which is not a convolution with a bias in the model")
+    values = torch.tensor([bias["Values"][c] for c in record["Classes"]], dtype=state[key].dtype)
+    state = dict(state)
+    state[key] = state[key] - values
+    print(f"took the class-bias correction of {manifest} out of {key} (largest {values.abs().max().item():.2f})")
+    return state
 
 
 def export(restored, model_path, out_dir, x, ref):

@@ -14,10 +14,13 @@ from onnx import helper, numpy_helper
 
 
 class OnnxTorchRunner:
-    def __init__(self, path):
+    """device: where the graph runs (default the CPU); run() returns its output there."""
+
+    def __init__(self, path, device=None):
         self.model = onnx.load(path)
+        self.device = torch.device(device) if device is not None else None
         g = self.model.graph
-        self.inits = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in g.initializer}
+        self.inits = {i.name: self._place(torch.from_numpy(numpy_helper.to_array(i).copy())) for i in g.initializer}
         self.input_names = [i.name for i in g.input if i.name not in self.inits]
         self.output_names = [o.name for o in g.output]
         self.nodes = [(n.op_type, list(n.input), list(n.output),
@@ -25,10 +28,14 @@ class OnnxTorchRunner:
         dims = g.input[0].type.tensor_type.shape.dim
         self.input_shape = [d.dim_value for d in dims]
 
+    def _place(self, t):
+        # Floating-point tensors go to the device; integer ones (shapes, slice bounds) stay on the CPU.
+        return t.to(self.device) if self.device is not None and t.dtype.is_floating_point else t
+
     @torch.no_grad()
     def run(self, x):
         env = dict(self.inits)
-        env[self.input_names[0]] = x
+        env[self.input_names[0]] = x.to(self.device) if self.device is not None else x
         for op, ins, outs, at in self.nodes:
             a = [env[i] if i else None for i in ins]
             if op == "Conv":
@@ -52,7 +59,7 @@ class OnnxTorchRunner:
             elif op == "GlobalAveragePool":
                 y = a[0].mean(dim=(2, 3), keepdim=True)
             elif op == "Constant":
-                y = torch.from_numpy(numpy_helper.to_array(at["value"]).copy())
+                y = self._place(torch.from_numpy(numpy_helper.to_array(at["value"]).copy()))
             elif op == "Shape":
                 y = torch.tensor(list(a[0].shape), dtype=torch.int64)
             elif op == "Slice":

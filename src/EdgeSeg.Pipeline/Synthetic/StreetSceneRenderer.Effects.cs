@@ -10,19 +10,7 @@ public sealed partial class StreetSceneRenderer
     {
         var s = _scene;
         var pix = frame.Buffer;
-        var n = frame.Length;
-
-        // Sensor noise: independent per channel, different every frame.
-        var amp = (int)Math.Round(s.SensorNoise * 2.2);
-        if (amp > 0)
-        {
-            var salt = (int)(SceneRandom.Mix((ulong)grainKey ^ 0xA5A5UL) & 0xFFFF);
-            for (var i = 0; i < n; i++)
-            {
-                var v = pix[i] + ((_canvas.NoiseAt((i * 13) + salt) * amp) >> 7);
-                pix[i] = (byte)(v < 0 ? 0 : v > 255 ? 255 : v);
-            }
-        }
+        AddSensorNoise(frame, grainKey);
 
         if (s.BlurSigma <= 0 && s.JpegQuality <= 0)
         {

@@ -273,9 +273,21 @@ internal static class EvaluationReport
     public static string Compare(LabellingEvaluation raw, LabellingEvaluation refined, int trimapWidth) =>
         string.Format(
             CultureInfo.InvariantCulture,
-            "raw → CRF: trimap-{0} {1:0.000} → {2:0.000} ({3:+0.000;-0.000}), mIoU {4:0.000} → {5:0.000} ({6:+0.000;-0.000}), pixel accuracy {7:0.000} → {8:0.000}",
-            trimapWidth, raw.TrimapAccuracy, refined.TrimapAccuracy, refined.TrimapAccuracy - raw.TrimapAccuracy,
-            raw.MeanIoU, refined.MeanIoU, refined.MeanIoU - raw.MeanIoU, raw.PixelAccuracy, refined.PixelAccuracy);
+            "raw → CRF: trimap-{0} {1:0.000} → {2:0.000} ({3}), mIoU {4:0.000} → {5:0.000} ({6}), pixel accuracy {7:0.000} → {8:0.000}",
+            trimapWidth, raw.TrimapAccuracy, refined.TrimapAccuracy, Signed(refined.TrimapAccuracy - raw.TrimapAccuracy, 3),
+            raw.MeanIoU, refined.MeanIoU, Signed(refined.MeanIoU - raw.MeanIoU, 3), raw.PixelAccuracy, refined.PixelAccuracy);
+
+    /// <summary>
+    /// A difference with its sign: "+0.012", "-0.004", and "0.000" for one that rounds to zero. A bare
+    /// "+0.000;-0.000" format writes a small negative difference as "-+0.000" (.NET formats a negative
+    /// number that rounds to zero with the positive section, keeping the minus sign).
+    /// </summary>
+    internal static string Signed(double value, int decimals)
+    {
+        var rounded = Math.Round(value, decimals, MidpointRounding.AwayFromZero);
+        var digits = "0." + new string('0', decimals);
+        return rounded == 0 ? digits : rounded.ToString("+" + digits + ";-" + digits, CultureInfo.InvariantCulture);
+    }
 
     private static LabellingEvaluation Combine(List<(LabellingEvaluation Result, int Frames)> parts, Pipeline.Inference.LabelSet labels, int frames)
     {
@@ -311,7 +323,7 @@ internal static class EvaluationReport
             var x = a.Raw.Classes[c];
             var y = b.Raw.Classes[c];
             string Iou(double v) => double.IsNaN(v) ? "-" : v.ToString("0.000", inv);
-            var delta = double.IsNaN(x.IoU) || double.IsNaN(y.IoU) ? "-" : (y.IoU - x.IoU).ToString("+0.000;-0.000", inv);
+            var delta = double.IsNaN(x.IoU) || double.IsNaN(y.IoU) ? "-" : Signed(y.IoU - x.IoU, 3);
             text.AppendLine(markdown
                 ? string.Format(inv, "| {0} | {1} | {2} | {3} | {4:0.0000} | {5:0.0000} |", x.Name, Iou(x.IoU), Iou(y.IoU), delta, x.MeanAbsShareError, y.MeanAbsShareError)
                 : string.Format(inv, "{0,-15} {1,9} {2,8} {3,8} {4,14:0.0000} {5,14:0.0000}", x.Name, Iou(x.IoU), Iou(y.IoU), delta, x.MeanAbsShareError, y.MeanAbsShareError));
@@ -320,11 +332,11 @@ internal static class EvaluationReport
         var worstA = a.Raw.Classes.MaxBy(c => c.MeanAbsShareError)!;
         var worstB = b.Raw.Classes.MaxBy(c => c.MeanAbsShareError)!;
         text.AppendLine();
-        text.AppendLine(string.Format(inv, "{0}A {1:0.0000}  B {2:0.0000}  drop {3:+0.0000;-0.0000} ({4:+0.00;-0.00} points)", Label(MeanIoUInTruth), a.Raw.MeanIoU, b.Raw.MeanIoU, a.Raw.MeanIoU - b.Raw.MeanIoU, 100 * (a.Raw.MeanIoU - b.Raw.MeanIoU)));
+        text.AppendLine(string.Format(inv, "{0}A {1:0.0000}  B {2:0.0000}  drop {3} ({4} points)", Label(MeanIoUInTruth), a.Raw.MeanIoU, b.Raw.MeanIoU, Signed(a.Raw.MeanIoU - b.Raw.MeanIoU, 4), Signed(100 * (a.Raw.MeanIoU - b.Raw.MeanIoU), 2)));
         text.AppendLine(string.Format(inv, "{0}A {1:0.0000}  B {2:0.0000}", Label(MeanIoUCityscapes), a.Raw.Matrix.MeanIoUTruthOrPredicted(), b.Raw.Matrix.MeanIoUTruthOrPredicted()));
         text.AppendLine(string.Format(inv, "{0}A {1:0.0000}  B {2:0.0000}", Label("pixel accuracy"), a.Raw.PixelAccuracy, b.Raw.PixelAccuracy));
         text.AppendLine(string.Format(inv, "{0}A {1:0.0000}  B {2:0.0000}", Label($"trimap-{a.TrimapWidth} accuracy"), a.Raw.TrimapAccuracy, b.Raw.TrimapAccuracy));
-        text.AppendLine(string.Format(inv, "{0}A {1:0.0000} ({2})  B {3:0.0000} ({4})  B − A {5:+0.0000;-0.0000}", Label("worst share error"), worstA.MeanAbsShareError, worstA.Name, worstB.MeanAbsShareError, worstB.Name, worstB.MeanAbsShareError - worstA.MeanAbsShareError));
+        text.AppendLine(string.Format(inv, "{0}A {1:0.0000} ({2})  B {3:0.0000} ({4})  B − A {5}", Label("worst share error"), worstA.MeanAbsShareError, worstA.Name, worstB.MeanAbsShareError, worstB.Name, Signed(worstB.MeanAbsShareError - worstA.MeanAbsShareError, 4)));
         return text.ToString();
     }
 

@@ -44,4 +44,24 @@ public sealed class EvaluationReportTests
         Assert.Matches(Regex.Escape(EvaluationReport.MeanIoUInTruth) + @" +A 0\.7500  B 0\.7500", report);
         Assert.Matches(Regex.Escape(EvaluationReport.MeanIoUCityscapes) + @" +A 0\.5000  B 0\.5000", report);
     }
+
+    [Theory]
+    [InlineData(0.0123, 3, "+0.012")]
+    [InlineData(-0.0041, 3, "-0.004")]
+    [InlineData(-0.0002, 3, "0.000")]
+    [InlineData(0.0002, 3, "0.000")]
+    [InlineData(0.0, 4, "0.0000")]
+    [InlineData(-1.25, 2, "-1.25")]
+    public void A_difference_is_written_with_its_sign_and_one_that_rounds_to_zero_without_one(double value, int decimals, string expected) =>
+        Assert.Equal(expected, EvaluationReport.Signed(value, decimals));
+
+    [Fact]
+    public void A_comparison_of_nearly_equal_models_writes_no_doubled_sign()
+    {
+        var a = HandMade();
+        var report = EvaluationReport.FormatComparison(a, a, markdown: true);
+        Assert.DoesNotContain("-+", report, StringComparison.Ordinal);
+        Assert.DoesNotContain("+-", report, StringComparison.Ordinal);
+        Assert.Contains("| class1 | 0.500 | 0.500 | 0.000 |", report, StringComparison.Ordinal);
+    }
 }
