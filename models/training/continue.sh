@@ -23,6 +23,15 @@ cd "$root"
 dotnet build src/EdgeSeg.Service -c Release -v quiet -nologo -clp:ErrorsOnly
 edgeseg=(dotnet src/EdgeSeg.Service/bin/Release/net10.0/edgeseg.dll)
 
+# A plan that has run to its end is not continued: a new one has to be chosen (README, "Training on a GPU machine").
+if [[ -f $state/street/last.pt ]]; then
+  finished=$(cd "$here" && $python -c "import sys, common; c = common.load_checkpoint(sys.argv[1]); print(int(c['plan_iteration'] >= c['plan']['iterations']))" "$state/street/last.pt")
+  if [[ $finished == 1 ]]; then
+    echo "continue.sh: the plan in $state/street/last.pt has run to its end; start a new one (models/training/gpu/device.sh on a GPU machine, or train.py --init CHECKPOINT --new-plan --plan-iterations N)"
+    exit 0
+  fi
+fi
+
 # A new training seed per run: one more than the last one used, by a run on this machine ($state/last_seed)
 # or by any run the shipped model was trained on (its manifest's Training.DatasetSeeds; seed 1 trained the
 # encoder-only releases), so a fresh machine never renders a set that trained the model again.
