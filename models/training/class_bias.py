@@ -19,7 +19,6 @@ training checkpoint from the file). Only the validation frames are used: the hel
 import argparse
 import json
 import os
-import shutil
 import time
 
 import numpy as np
@@ -164,8 +163,6 @@ def main():
     before = miou_of(argmax(logits, torch.zeros(logits.shape[0])), truth, logits.shape[0])
     bias, after = fit(logits, truth, args.passes, log)
     out = args.out or args.model
-    if out != args.model and os.path.exists(os.path.splitext(args.model)[0] + ".json"):
-        shutil.copyfile(os.path.splitext(args.model)[0] + ".json", os.path.splitext(out)[0] + ".json")
     fitted_on = f"{os.path.basename(os.path.normpath(args.data))}, {frames} frames, 1 in {args.every} pixels of each row and column"
     node = fold(args.model, out, bias, fitted_on, before, after)
     log(f"validation mIoU {before:.4f} -> {after:.4f}; biases folded into {node}; wrote {out}")

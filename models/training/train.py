@@ -32,20 +32,23 @@ import common
 RARE = ["pole", "traffic light", "traffic sign", "person", "rider", "truck", "bus", "train", "motorcycle", "bicycle"]
 
 
-def class_weights(labels, n=common.NUM_CLASSES, cap=10.0):
-    """Square-root inverse frequency, relative to the median class, capped.
+def frame_counts(labels, chunk=500):
+    """The pixel count of every label value (0-255) in every frame: an (N, 256) int64 array, the one
+    pass over the labels that class_weights and rare_index both read."""
+    counts = np.empty((len(labels), 256), np.int64)
+    for i in range(0, len(labels), chunk):
+        block = np.asarray(labels[i:i + chunk]).reshape(min(chunk, len(labels) - i), -1)
+        for k, row in enumerate(block):
+            counts[i + k] = np.bincount(row, minlength=256)
+    return counts
+
+
+def class_weights(counts, n=common.NUM_CLASSES, cap=10.0):
+    """Square-root inverse frequency, relative to the median class, capped, from frame_counts.
 
     ENet's 1/ln(1.02 + p) capped at 30 made the model over-predict pole and traffic light (precision
     0.41 and 0.26); the square root weighs rare classes up without buying recall with that much precision."""
-    counts = np.zeros(n, np.float64)
-    for i in range(0, len(labels), 500):
-        counts += np.bincount(np.asarray(labels[i:i + 500]).ravel(), minlength=256)[:n]
-    return weights_from_counts(counts, n, cap)
-
-
-def weights_from_counts(counts, n=common.NUM_CLASSES, cap=10.0):
-    """class_weights from the pixel count of each class."""
-    counts = np.asarray(counts, np.float64)[:n]
+    counts = np.asarray(counts, np.float64).sum(0)[:n]
     p = counts / counts.sum()
     present = counts > 0
     w = np.zeros(n)
@@ -54,18 +57,11 @@ def weights_from_counts(counts, n=common.NUM_CLASSES, cap=10.0):
     return torch.tensor(w / w[present].mean(), dtype=torch.float32), p
 
 
-def rare_index(labels, n=common.NUM_CLASSES):
-    """For each rare class, the frames that hold at least 64 of its pixels."""
+def rare_index(counts):
+    """For each rare class, the frames that hold at least 64 of its pixels (from frame_counts)."""
     ids = [common.CLASSES.index(c) for c in RARE]
-    frames = {c: [] for c in ids}
-    for i in range(0, len(labels), 500):
-        block = np.asarray(labels[i:i + 500]).reshape(min(500, len(labels) - i), -1)
-        for k, row in enumerate(block):
-            counts = np.bincount(row, minlength=256)
-            for c in ids:
-                if counts[c] >= 64:
-                    frames[c].append(i + k)
-    return {c: np.array(v) for c, v in frames.items() if len(v)}
+    frames = {c: np.nonzero(counts[:, c] >= 64)[0] for c in ids}
+    return {c: v for c, v in frames.items() if len(v)}
 
 
 class GpuBatches:
@@ -74,8 +70,7 @@ class GpuBatches:
     The same recipe as random_batch (crops anywhere or, for rare_share of them, centred on a pixel of a
     rare class picked uniformly at random, then flips, normalisation and gain/bias jitter), but every
     pixel operation runs on the GPU: the CPU only draws a few numbers per crop. The per-frame class
-    counts are measured on the GPU too (class weights and the rare-class index, as class_weights and
-    rare_index compute them)."""
+    counts (frame_counts' array, for class_weights and rare_index) are measured on the GPU too."""
 
     def __init__(self, images, labels, device, chunk=500):
         n, h, w = labels.shape
@@ -91,14 +86,6 @@ class GpuBatches:
             idx = lb.view(j - i, -1).long() + 256 * torch.arange(j - i, device=device).view(-1, 1)
             counts[i:j] = torch.bincount(idx.view(-1), minlength=256 * (j - i)).view(j - i, 256)
         self.counts = counts.cpu().numpy()
-
-    def class_weights(self, n=common.NUM_CLASSES, cap=10.0):
-        return weights_from_counts(self.counts.sum(0), n, cap)
-
-    def rare_index(self):
-        ids = [common.CLASSES.index(c) for c in RARE]
-        rare = {c: np.nonzero(self.counts[:, c] >= 64)[0] for c in ids}
-        return {c: v for c, v in rare.items() if len(v)}
 
     def batch(self, rng, rare, batch, crop_w, crop_h, rare_share):
         n, h, w = self.labels.shape
@@ -303,14 +290,10 @@ def main():
     labels = np.concatenate([s[1] for s in sets]) if len(sets) > 1 else sets[0][1]
     val_images, val_labels = common.load_split(args.val)
     val_images, val_labels = val_images[:args.val_count], val_labels[:args.val_count]
-    gpu_batches = None
-    if cuda:
-        gpu_batches = GpuBatches(images, labels, device)
-        weights, freq = gpu_batches.class_weights()
-        rare = gpu_batches.rare_index()
-    else:
-        weights, freq = class_weights(labels)
-        rare = rare_index(labels)
+    gpu_batches = GpuBatches(images, labels, device) if cuda else None
+    counts = gpu_batches.counts if cuda else frame_counts(labels)
+    weights, freq = class_weights(counts)
+    rare = rare_index(counts)
     print(f"loaded {len(images)} training and {len(val_images)} validation frames in {time.time() - t_load:.0f} s", flush=True)
     print("class weights:", " ".join(f"{c}={w:.2f}" for c, w in zip(common.CLASSES, weights.tolist())), flush=True)
     print("rare-class frames:", " ".join(f"{common.CLASSES[c]}={len(v)}" for c, v in rare.items()), flush=True)

@@ -361,6 +361,35 @@ internal static class JpegRoundTrip
 
     private static long Descale(long x, int n) => (x + (1L << (n - 1))) >> n;
 
+    /// <summary>
+    /// The even part's rotation that the forward and the inverse transform share (islow's fixed-point
+    /// constants): p' = (p + q)·c6' + p·(c2 − c6), q' = (p + q)·c6' − q·(c2 + c6), unscaled.
+    /// </summary>
+    private static void EvenRotation(long p, long q, out long pOut, out long qOut)
+    {
+        var z1 = (p + q) * Fix0541196100;
+        pOut = z1 + (p * Fix0765366865);
+        qOut = z1 + (q * -Fix1847759065);
+    }
+
+    /// <summary>
+    /// The odd part's butterfly that the forward and the inverse transform share (islow's fixed-point
+    /// constants), in place on its four inputs, unscaled: the forward transform passes its differences
+    /// (d3−d4, d2−d5, d1−d6, d0−d7) and gets outputs 7, 5, 3, 1; the inverse passes coefficients 7, 5, 3, 1.
+    /// </summary>
+    private static void OddRotation(ref long a, ref long b, ref long c, ref long d)
+    {
+        var z1 = (a + d) * -Fix0899976223;
+        var z2 = (b + c) * -Fix2562915447;
+        var z5 = (a + c + b + d) * Fix1175875602;
+        var z3 = ((a + c) * -Fix1961570560) + z5;
+        var z4 = ((b + d) * -Fix0390180644) + z5;
+        a = (a * Fix0298631336) + z1 + z3;
+        b = (b * Fix2053119869) + z2 + z4;
+        c = (c * Fix3072711026) + z2 + z3;
+        d = (d * Fix1501321110) + z1 + z4;
+    }
+
     private static void ForwardDct(Span<int> d)
     {
         for (var pass = 0; pass < 2; pass++)
@@ -387,28 +416,14 @@ internal static class JpegRoundTrip
                     d[o + (4 * step)] = (int)Descale(tmp10 - tmp11, Pass1Bits);
                 }
 
-                var z1 = (tmp12 + tmp13) * Fix0541196100;
-                d[o + (2 * step)] = (int)Descale(z1 + (tmp13 * Fix0765366865), evenShift);
-                d[o + (6 * step)] = (int)Descale(z1 + (tmp12 * -Fix1847759065), evenShift);
-                z1 = tmp4 + tmp7;
-                var z2 = tmp5 + tmp6;
-                var z3 = tmp4 + tmp6;
-                var z4 = tmp5 + tmp7;
-                var z5 = (z3 + z4) * Fix1175875602;
-                tmp4 *= Fix0298631336;
-                tmp5 *= Fix2053119869;
-                tmp6 *= Fix3072711026;
-                tmp7 *= Fix1501321110;
-                z1 *= -Fix0899976223;
-                z2 *= -Fix2562915447;
-                z3 *= -Fix1961570560;
-                z4 *= -Fix0390180644;
-                z3 += z5;
-                z4 += z5;
-                d[o + (7 * step)] = (int)Descale(tmp4 + z1 + z3, evenShift);
-                d[o + (5 * step)] = (int)Descale(tmp5 + z2 + z4, evenShift);
-                d[o + (3 * step)] = (int)Descale(tmp6 + z2 + z3, evenShift);
-                d[o + step] = (int)Descale(tmp7 + z1 + z4, evenShift);
+                EvenRotation(tmp13, tmp12, out var even2, out var even6);
+                d[o + (2 * step)] = (int)Descale(even2, evenShift);
+                d[o + (6 * step)] = (int)Descale(even6, evenShift);
+                OddRotation(ref tmp4, ref tmp5, ref tmp6, ref tmp7);
+                d[o + (7 * step)] = (int)Descale(tmp4, evenShift);
+                d[o + (5 * step)] = (int)Descale(tmp5, evenShift);
+                d[o + (3 * step)] = (int)Descale(tmp6, evenShift);
+                d[o + step] = (int)Descale(tmp7, evenShift);
             }
         }
     }
@@ -464,11 +479,7 @@ internal static class JpegRoundTrip
     private static void Idct1D(long i0, long i1, long i2, long i3, long i4, long i5, long i6, long i7, int shift,
         out long o0, out long o1, out long o2, out long o3, out long o4, out long o5, out long o6, out long o7)
     {
-        var z2 = i2;
-        var z3 = i6;
-        var z1 = (z2 + z3) * Fix0541196100;
-        var tmp2 = z1 + (z3 * -Fix1847759065);
-        var tmp3 = z1 + (z2 * Fix0765366865);
+        EvenRotation(i2, i6, out var tmp3, out var tmp2);
         var tmp0 = (i0 + i4) << ConstBits;
         var tmp1 = (i0 - i4) << ConstBits;
         var tmp10 = tmp0 + tmp3;
@@ -480,25 +491,7 @@ internal static class JpegRoundTrip
         tmp1 = i5;
         tmp2 = i3;
         tmp3 = i1;
-        z1 = tmp0 + tmp3;
-        z2 = tmp1 + tmp2;
-        z3 = tmp0 + tmp2;
-        var z4 = tmp1 + tmp3;
-        var z5 = (z3 + z4) * Fix1175875602;
-        tmp0 *= Fix0298631336;
-        tmp1 *= Fix2053119869;
-        tmp2 *= Fix3072711026;
-        tmp3 *= Fix1501321110;
-        z1 *= -Fix0899976223;
-        z2 *= -Fix2562915447;
-        z3 *= -Fix1961570560;
-        z4 *= -Fix0390180644;
-        z3 += z5;
-        z4 += z5;
-        tmp0 += z1 + z3;
-        tmp1 += z2 + z4;
-        tmp2 += z2 + z3;
-        tmp3 += z1 + z4;
+        OddRotation(ref tmp0, ref tmp1, ref tmp2, ref tmp3);
 
         o0 = Descale(tmp10 + tmp3, shift);
         o7 = Descale(tmp10 - tmp3, shift);
